@@ -1,0 +1,1 @@
+"""Sluiceway: data as a platform."""

@@ -1,0 +1,338 @@
+"""Runs and step runs: what ran, when, with which outcome, and who holds it.
+
+Status changes are compare-and-set updates (``UPDATE … WHERE status IN (allowed)``), so two
+workers racing to start or finish the same run cannot both win, and a finished run cannot
+be revived by a late message. A running run carries a lease (owner + expiry) that its
+worker renews; an expired lease lets another worker claim the run as a new attempt.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from sqlalchemy import CursorResult, and_, case, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from sluiceway.meta.errors import InvalidTransitionError, NotFoundError
+from sluiceway.meta.models import RunRow, StepRunRow, utcnow
+
+if TYPE_CHECKING:
+    from sluiceway.meta.store import MetaStore
+
+RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+StepStatus = Literal["pending", "running", "succeeded", "failed", "skipped", "cancelled"]
+
+#: Allowed run status changes; terminal statuses have none.
+TRANSITIONS: Mapping[str, frozenset[str]] = {
+    "queued": frozenset({"running", "failed", "cancelled"}),
+    "running": frozenset({"succeeded", "failed", "cancelled"}),
+    "succeeded": frozenset(),
+    "failed": frozenset(),
+    "cancelled": frozenset(),
+}
+TERMINAL = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One run of a pipeline."""
+
+    id: str
+    pipeline: str
+    env: str
+    status: str
+    trigger: dict[str, Any]
+    params: dict[str, Any]
+    partition: str | None
+    attempt: int
+    queued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StepRun:
+    """One attempt of one step; ``batch`` is the Delta app-transaction version it used."""
+
+    id: int
+    run_id: str
+    step: str
+    status: str
+    attempt: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    batch: int | None
+    table: str | None
+    table_version: int | None
+    rows_in: int | None
+    rows_out: int | None
+    rows_quarantined: int | None
+    error: str | None
+    metrics: dict[str, Any]
+
+
+class RunRepo:
+    """Runs, their status changes and leases, and their step runs."""
+
+    def __init__(self, store: MetaStore) -> None:
+        self._store = store
+
+    def create(
+        self,
+        pipeline: str,
+        env: str = "prod",
+        *,
+        trigger: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        partition: str | None = None,
+        run_id: str | None = None,
+    ) -> Run:
+        """Queue a new run; ``trigger`` is e.g. ``{"kind": "files", "event_id": 42}``."""
+        row = RunRow(
+            id=run_id or str(uuid.uuid4()),
+            pipeline=pipeline,
+            env=env,
+            status="queued",
+            trigger=dict(trigger or {}),
+            params=dict(params or {}),
+            partition=partition,
+            attempt=1,
+            queued_at=utcnow(),
+        )
+        with self._store.session(write=True) as session:
+            session.add(row)
+            session.flush()
+            return _run(row)
+
+    def get(self, run_id: str) -> Run | None:
+        """The run, or ``None``."""
+        with self._store.session() as session:
+            row = session.get(RunRow, run_id)
+            return None if row is None else _run(row)
+
+    def require(self, run_id: str) -> Run:
+        """The run; raises :class:`NotFoundError` if there is none with this id."""
+        run = self.get(run_id)
+        if run is None:
+            raise NotFoundError(f"no run with id {run_id!r}")
+        return run
+
+    def recent(
+        self,
+        *,
+        pipeline: str | None = None,
+        env: str | None = None,
+        status: Iterable[str] | None = None,
+        limit: int = 100,
+    ) -> list[Run]:
+        """Runs, newest first."""
+        query = select(RunRow).order_by(RunRow.queued_at.desc(), RunRow.id).limit(limit)
+        if pipeline is not None:
+            query = query.where(RunRow.pipeline == pipeline)
+        if env is not None:
+            query = query.where(RunRow.env == env)
+        if status is not None:
+            query = query.where(RunRow.status.in_(list(status)))
+        with self._store.session() as session:
+            return [_run(row) for row in session.scalars(query)]
+
+    def transition(self, run_id: str, to: RunStatus, *, error: str | None = None) -> Run:
+        """Move the run to ``to`` if its current status allows it.
+
+        Raises:
+            InvalidTransitionError: the run's status does not allow ``to`` (it says which).
+            NotFoundError: there is no such run.
+        """
+        allowed_from = [s for s, targets in TRANSITIONS.items() if to in targets]
+        now = utcnow()
+        values: dict[str, Any] = {"status": to}
+        if to == "running":
+            values["started_at"] = now
+        if to in TERMINAL:
+            values.update(finished_at=now, error=error, lease_owner=None, lease_expires_at=None)
+        statement = (
+            update(RunRow)
+            .where(RunRow.id == run_id, RunRow.status.in_(allowed_from))
+            .values(**values)
+        )
+        with self._store.session(write=True) as session:
+            if _rowcount(session.execute(statement)) == 0:
+                _refuse(session, run_id, to)
+            return _run(_fresh(session, run_id))
+
+    def claim(self, run_id: str, owner: str, lease: timedelta) -> Run | None:
+        """Start the run for ``owner`` with a lease, or take it over if its lease expired.
+
+        Returns:
+            The running run, or ``None`` if another worker holds a live lease on it or it
+            is no longer queued or running.
+        """
+        now = utcnow()
+        expired = and_(RunRow.status == "running", RunRow.lease_expires_at < now)
+        statement = (
+            update(RunRow)
+            .where(RunRow.id == run_id, or_(RunRow.status == "queued", expired))
+            .values(
+                status="running",
+                started_at=func.coalesce(RunRow.started_at, now),
+                attempt=RunRow.attempt + case((RunRow.status == "running", 1), else_=0),
+                lease_owner=owner,
+                lease_expires_at=now + lease,
+            )
+        )
+        with self._store.session(write=True) as session:
+            if _rowcount(session.execute(statement)) == 0:
+                return None
+            return _run(_fresh(session, run_id))
+
+    def renew_lease(self, run_id: str, owner: str, lease: timedelta) -> bool:
+        """Extend ``owner``'s lease; False if the run is no longer ``owner``'s."""
+        statement = (
+            update(RunRow)
+            .where(RunRow.id == run_id, RunRow.status == "running", RunRow.lease_owner == owner)
+            .values(lease_expires_at=utcnow() + lease)
+        )
+        with self._store.session(write=True) as session:
+            return bool(_rowcount(session.execute(statement)))
+
+    def start_step(
+        self, run_id: str, step: str, *, attempt: int = 1, batch: int | None = None
+    ) -> StepRun:
+        """Record that a step attempt started; ``batch`` is its app-transaction version."""
+        row = StepRunRow(
+            run_id=run_id,
+            step=step,
+            status="running",
+            attempt=attempt,
+            started_at=utcnow(),
+            batch=batch,
+            metrics={},
+        )
+        with self._store.session(write=True) as session:
+            session.add(row)
+            session.flush()
+            return _step(row)
+
+    def finish_step(
+        self,
+        step_run_id: int,
+        status: StepStatus,
+        *,
+        batch: int | None = None,
+        table: str | None = None,
+        table_version: int | None = None,
+        rows_in: int | None = None,
+        rows_out: int | None = None,
+        rows_quarantined: int | None = None,
+        error: str | None = None,
+        metrics: Mapping[str, Any] | None = None,
+    ) -> StepRun:
+        """Record a running step attempt's outcome (only fields given are changed)."""
+        with self._store.session(write=True) as session:
+            row = session.get(StepRunRow, step_run_id)
+            if row is None:
+                raise NotFoundError(f"no step run with id {step_run_id}")
+            if row.status != "running":
+                raise InvalidTransitionError(
+                    f"step {row.step} of run {row.run_id} is {row.status}; cannot become {status}"
+                )
+            row.status = status
+            row.finished_at = utcnow()
+            for name, value in (
+                ("batch", batch),
+                ("table_name", table),
+                ("table_version", table_version),
+                ("rows_in", rows_in),
+                ("rows_out", rows_out),
+                ("rows_quarantined", rows_quarantined),
+                ("error", error),
+            ):
+                if value is not None:
+                    setattr(row, name, value)
+            if metrics is not None:
+                row.metrics = {**row.metrics, **metrics}
+            session.flush()
+            return _step(row)
+
+    def steps(self, run_id: str) -> list[StepRun]:
+        """The run's step attempts, in the order they started."""
+        query = select(StepRunRow).where(StepRunRow.run_id == run_id).order_by(StepRunRow.id)
+        with self._store.session() as session:
+            return [_step(row) for row in session.scalars(query)]
+
+    def last_batch(self, pipeline: str, step: str) -> int | None:
+        """The highest batch any attempt of ``pipeline``/``step`` has used, or ``None``.
+
+        A step re-run after a crash reuses an uncommitted batch; a new run takes this + 1.
+        """
+        query = (
+            select(func.max(StepRunRow.batch))
+            .join(RunRow, RunRow.id == StepRunRow.run_id)
+            .where(RunRow.pipeline == pipeline, StepRunRow.step == step)
+        )
+        with self._store.session() as session:
+            value = session.execute(query).scalar()
+        return None if value is None else int(value)
+
+
+def _rowcount(result: object) -> int:
+    return cast(CursorResult[Any], result).rowcount
+
+
+def _refuse(session: Session, run_id: str, to: str) -> None:
+    current = session.execute(select(RunRow.status).where(RunRow.id == run_id)).scalar()
+    if current is None:
+        raise NotFoundError(f"no run with id {run_id!r}")
+    raise InvalidTransitionError(f"run {run_id} is {current}; it cannot become {to}")
+
+
+def _fresh(session: Session, run_id: str) -> RunRow:
+    return session.execute(
+        select(RunRow).where(RunRow.id == run_id).execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def _run(row: RunRow) -> Run:
+    return Run(
+        id=row.id,
+        pipeline=row.pipeline,
+        env=row.env,
+        status=row.status,
+        trigger=dict(row.trigger or {}),
+        params=dict(row.params or {}),
+        partition=row.partition,
+        attempt=row.attempt,
+        queued_at=row.queued_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        error=row.error,
+        lease_owner=row.lease_owner,
+        lease_expires_at=row.lease_expires_at,
+    )
+
+
+def _step(row: StepRunRow) -> StepRun:
+    return StepRun(
+        id=row.id,
+        run_id=row.run_id,
+        step=row.step,
+        status=row.status,
+        attempt=row.attempt,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        batch=row.batch,
+        table=row.table_name,
+        table_version=row.table_version,
+        rows_in=row.rows_in,
+        rows_out=row.rows_out,
+        rows_quarantined=row.rows_quarantined,
+        error=row.error,
+        metrics=dict(row.metrics or {}),
+    )

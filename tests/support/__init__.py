@@ -1,0 +1,1 @@
+"""Helpers shared by tests (importable: ``tests`` is on pytest's python path)."""
