@@ -42,6 +42,16 @@ def lineage_fields() -> list[pa.Field]:
     ]
 
 
+def lineage_constants(ctx: WriteContext) -> tuple[tuple[str, pa.Scalar], ...]:
+    """The base lineage columns of batch ``ctx`` as typed constants, for engines to project."""
+    import pyarrow as pa
+
+    return tuple(
+        (f.name, pa.scalar(value, f.type))
+        for f, value in zip(lineage_fields(), (ctx.run_id, ctx.loaded_at, ctx.source), strict=True)
+    )
+
+
 def with_lineage(data: pa.RecordBatchReader, ctx: WriteContext) -> pa.RecordBatchReader:
     """``data`` with the base lineage columns appended to every batch, streamed.
 

@@ -117,7 +117,9 @@ def plan_write(
             fields[field.name] = field.with_nullable(True)
             continue
         change = "same" if is_lineage(field.name) else type_change(before.type, field.type)
-        if change == "same":
+        if change == "same" or fits(field.type, before.type):
+            # Values that fit the column's type are cast to it: ``SELECT 42`` (int32) into
+            # a bigint column changes nothing about the table, so no policy is involved.
             fields[field.name] = before
         elif change == "widening" and policy == "evolve" and replaces_table:
             widened.append(field.name)
@@ -172,6 +174,11 @@ def type_change(before: pa.DataType, after: pa.DataType) -> Change:
     if widening is None:
         return "incompatible"
     return "widening" if widening else "narrowing"
+
+
+def fits(incoming: pa.DataType, column: pa.DataType) -> bool:
+    """True when every value of type ``incoming`` can be stored in ``column`` unchanged."""
+    return type_change(incoming, column) in ("same", "widening")
 
 
 def type_name(dtype: pa.DataType) -> str:

@@ -13,7 +13,8 @@ schema is checked, because a later batch may have evolved the table since.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sluiceway.errors import UsageError
@@ -31,6 +32,7 @@ from sluiceway.lake.table import LakeTable
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from sluiceway.lake.staged import Output, Staged
     from sluiceway.lake.storage import LakeStorage
     from sluiceway.meta.catalog import TableInfo
     from sluiceway.meta.store import MetaStore
@@ -176,6 +178,67 @@ class Lake:
             self._record(target, options, result, ctx)
             self._autocompact(target)
         return result
+
+    @contextmanager
+    def staging(self, table: str | TableName, ctx: WriteContext) -> Iterator[Output]:
+        """A staging folder and file settings for an engine computing batch ``ctx`` of ``table``.
+
+        The output carries the batch's lineage columns as constants for the engine to project.
+
+        The folder (and whatever an unpublished result left in it) is deleted on exit.
+        """
+        from sluiceway.lake.lineage import lineage_constants
+        from sluiceway.lake.staged import Output, staging_area
+
+        target = self.target(table)
+        with staging_area(target) as folder:
+            yield Output(
+                directory=folder,
+                partition_by=self._partition_by(target),
+                target_file_size=target.target_file_size,
+                compression_level=target.compression_level,
+                constants=lineage_constants(ctx),
+            )
+
+    def commit_staged(
+        self,
+        table: str | TableName,
+        staged: Staged,
+        materialization: Any,
+        ctx: WriteContext,
+        *,
+        table_options: TableOptions | None = None,
+    ) -> CommitResult:
+        """Commit files an engine staged for ``table`` as batch ``ctx``, exactly once.
+
+        Files that already have the table's schema and layout are committed as they are
+        (``append``, ``overwrite``, ``partition_overwrite``); otherwise — a merge, an
+        evolving schema — their rows stream through :meth:`write`.
+        """
+        from sluiceway.lake.staged_commit import commit_staged
+
+        kind = kind_of(materialization)
+        options = table_options or self.options(table)
+        target = self.target(table, materialization, options)
+        result = commit_staged(target, staged, kind, ctx)
+        if result is None:
+            return self.write(table, staged.reader(), materialization, ctx, table_options=options)
+        if not result.skipped:
+            self._record(target, options, result, ctx)
+            self._autocompact(target)
+        return result
+
+    def already_committed(self, table: str | TableName, ctx: WriteContext) -> bool:
+        """True when batch ``ctx`` is in ``table``'s log: the step need not compute it."""
+        return already_committed(open_target(self.target(table)), ctx)
+
+    @staticmethod
+    def _partition_by(target: TableTarget) -> tuple[str, ...]:
+        """The layout the next files must have: the table's own, else the declared one."""
+        existing = open_target(target)
+        if existing is not None:
+            return tuple(existing.metadata().partition_columns)
+        return target.partition_by
 
     def _autocompact(self, target: TableTarget) -> None:
         """Compact once a table holds ``table_defaults.autocompact_files`` small files.

@@ -143,6 +143,45 @@ class S3Settings(SpecModel):
     allow_http: bool = Field(False, description="Allow plain HTTP (local test stores).")
 
 
+class DuckDBSettings(SpecModel):
+    """How the DuckDB engine runs: its share of the machine and where it spills."""
+
+    threads: int | None = Field(
+        None, ge=1, description="Worker threads; default: every core of the machine."
+    )
+    memory_limit: ByteSize | None = Field(
+        None,
+        description="Memory DuckDB may use before spilling, e.g. `4GB`; default: 80% of RAM.",
+    )
+    spill_directory: str | None = Field(
+        None,
+        description="Folder for spilled intermediate results; default: a temporary folder.",
+    )
+
+
+class SparkSettings(SpecModel):
+    """How the Spark engine connects: local, a standalone or Kubernetes master, or Connect."""
+
+    master: str = Field(
+        "local[*]",
+        pattern=r"^(local(\[(\*|\d+)\])?|spark://.+|k8s://.+|yarn|sc://.+)$",
+        description="`local[*]`, `spark://host:7077`, `k8s://https://…`, `yarn`, "
+        "or a Spark Connect server `sc://host:15002`.",
+    )
+    app_name: str = Field("sluiceway", description="Application name shown by Spark.")
+    conf: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra Spark configuration, e.g. `spark.executor.memory: 4g`.",
+    )
+
+
+class EngineSettings(SpecModel):
+    """Per-engine settings; each engine reads only its own section."""
+
+    duckdb: DuckDBSettings = Field(default_factory=DuckDBSettings, description="DuckDB.")
+    spark: SparkSettings = Field(default_factory=SparkSettings, description="Spark.")
+
+
 class StorageSettings(SpecModel):
     """How to reach remote storage."""
 
@@ -178,6 +217,9 @@ class ProjectSettings(SpecModel):
         description="Metadata store, a SQLAlchemy URL; relative sqlite paths are project-relative.",
     )
     engine: EngineName = Field("duckdb", description="Default engine.")
+    engines: EngineSettings = Field(
+        default_factory=EngineSettings, description="How each engine runs."
+    )
     layers: list[Identifier] = Field(
         default_factory=lambda: ["raw", "silver", "gold"],
         min_length=1,

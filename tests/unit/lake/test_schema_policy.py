@@ -71,13 +71,22 @@ def test_strict_refuses_an_added_column_naming_it_and_its_type() -> None:
 
 
 def test_breaking_changes_are_refused_naming_every_column_and_both_types() -> None:
-    incoming = schema(pa.field("id", pa.int64()), pa.field("amount", pa.int32()))
+    incoming = schema(pa.field("id", pa.int64()), pa.field("amount", pa.float64()))
     with pytest.raises(SchemaPolicyError) as err:
         plan_write("silver.orders", TABLE, incoming, "evolve", keeps="schema version 3")
     assert err.value.message == (
-        "silver.orders: column amount would change from decimal(12,2) to int32 (narrowing), "
+        "silver.orders: column amount would change from decimal(12,2) to float64 (narrowing), "
         "and column status would be dropped; the table keeps schema version 3"
     )
+
+
+def test_values_that_fit_the_column_are_cast_to_its_type() -> None:
+    table = schema(pa.field("n", pa.int64()), pa.field("amount", pa.decimal128(12, 2)))
+    incoming = schema(pa.field("n", pa.int32()), pa.field("amount", pa.int32()))
+    plan = plan_write("gold.t", table, incoming, "strict")
+    assert plan.schema_mode is None and plan.widened == ()
+    assert plan.write_schema.field("n").type == pa.int64()
+    assert plan.write_schema.field("amount").type == pa.decimal128(12, 2)
 
 
 def test_widening_is_refused_for_appends_and_allowed_when_the_table_is_replaced() -> None:

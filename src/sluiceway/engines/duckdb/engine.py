@@ -1,0 +1,163 @@
+"""DuckDB as a Sluiceway engine: Delta snapshots in as Arrow datasets, Parquet files out.
+
+Inputs are registered as pyarrow datasets of their pinned snapshot and exposed under their
+``layer.name``, so the user's SQL runs unchanged and DuckDB pushes projections and filters
+into the scan: no table is ever loaded into Python memory. Results are written by DuckDB's
+own Parquet writer (``COPY … TO``), which is faster and leaner than handing Arrow batches to
+another writer; the lake then commits those files to the Delta log without rewriting them.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+from sqlglot import exp
+
+from sluiceway.engines.base import Capabilities, Input, Output, Staged
+from sluiceway.engines.duckdb.connection import connect
+from sluiceway.engines.duckdb.literals import literal
+from sluiceway.engines.errors import QueryError
+from sluiceway.engines.staging import list_staged
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from sluiceway.spec.settings import DuckDBSettings
+
+RESULT_VIEW = "__sw_result"
+
+
+class DuckDBEngine:
+    """The default engine: one in-memory DuckDB connection per engine instance."""
+
+    name = "duckdb"
+    capabilities = Capabilities(
+        dialect="duckdb",
+        stages_files=True,
+        stages_to_object_store=False,
+        spills=True,
+        python_inputs=("relation", "arrow"),
+        startup_seconds=0.0,
+    )
+
+    def __init__(self, settings: DuckDBSettings | None = None) -> None:
+        from sluiceway.spec.settings import DuckDBSettings
+
+        self.settings = settings or DuckDBSettings()
+        self._connection, self._spill = connect(self.settings)
+        self._owns_spill = self.settings.spill_directory is None
+        self._registered: dict[str, tuple[str, int]] = {}
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The underlying connection (python steps receive relations on it)."""
+        return self._connection
+
+    def register(self, inputs: Mapping[str, Input]) -> None:
+        """Expose each input under its ``layer.name`` (re-registering a changed version)."""
+        con = self._connection
+        for name, item in inputs.items():
+            if self._registered.get(name) == (item.uri, item.version):
+                continue
+            layer, _, table = name.partition(".")
+            scan = f"__sw_scan_{len(self._registered)}_{layer}_{table}"
+            con.register(scan, item.dataset())
+            view = exp.Create(
+                this=exp.Table(this=exp.to_identifier(table), db=exp.to_identifier(layer)),
+                kind="VIEW",
+                replace=True,
+                expression=exp.select("*").from_(exp.to_identifier(scan)),
+            )
+            con.execute(
+                exp.Create(this=exp.to_identifier(layer), kind="SCHEMA", exists=True).sql("duckdb")
+            )
+            con.execute(view.sql("duckdb"))
+            self._registered[name] = (item.uri, item.version)
+
+    def relation(self, sql: str, inputs: Mapping[str, Input]) -> duckdb.DuckDBPyRelation:
+        """The lazy relation of ``sql`` over ``inputs`` (nothing runs until it is consumed)."""
+        self.register(inputs)
+        try:
+            return self._connection.sql(sql)
+        except duckdb.Error as exc:
+            raise QueryError(f"DuckDB rejected the query: {exc}") from exc
+
+    def query(self, sql: str, inputs: Mapping[str, Input], *, limit: int | None = None) -> pa.Table:
+        """Run a SELECT and return its rows as Arrow."""
+        relation = self.relation(sql, inputs)
+        if limit is not None:
+            relation = relation.limit(limit)
+        try:
+            return relation.to_arrow_table()
+        except duckdb.Error as exc:
+            raise QueryError(f"the query failed in DuckDB: {exc}") from exc
+
+    def stage(self, sql: str, inputs: Mapping[str, Input], output: Output) -> Staged:
+        """Run a SELECT and let DuckDB write its rows as zstd Parquet into ``output``."""
+        relation = self.relation(sql, inputs)
+        relation.create_view(RESULT_VIEW, replace=True)
+        columns = list(relation.columns)
+        select = self._projection(columns, output)
+        try:
+            self._connection.execute(_copy(select, output).sql("duckdb"))
+            schema = self._connection.sql(select.limit(0).sql("duckdb")).to_arrow_table().schema
+        except duckdb.Error as exc:
+            raise QueryError(f"the query failed in DuckDB: {exc}") from exc
+        return list_staged(output, schema)
+
+    def close(self) -> None:
+        """Close the connection and delete the spill folder if the engine created it."""
+        self._connection.close()
+        if self._owns_spill:
+            shutil.rmtree(self._spill, ignore_errors=True)
+
+    def __enter__(self) -> DuckDBEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @staticmethod
+    def _projection(columns: list[str], output: Output) -> exp.Select:
+        """``SELECT`` the query's columns (constants replaced), then the constants."""
+        constants = dict(output.constants)
+        partition = set(output.partition_by)
+        data = [c for c in columns if c not in constants and c not in partition]
+        select: list[exp.Expr] = [exp.column(c, quoted=True) for c in data]
+        select += [literal(v).as_(name, quoted=True) for name, v in output.constants]
+        # Partition columns go last: Delta keeps them out of the files, in the log.
+        select += [exp.column(c, quoted=True) for c in output.partition_by]
+        missing = [c for c in output.partition_by if c not in columns]
+        if missing:
+            raise QueryError(
+                f"the query has no column {', '.join(missing)} to partition by",
+                hint="select the table's partition columns",
+            )
+        return exp.select(*select).from_(exp.to_identifier(RESULT_VIEW))
+
+
+def _copy(select: exp.Select, output: Output) -> exp.Copy:
+    """``COPY (select) TO dir (FORMAT parquet, …)`` as a sqlglot expression."""
+
+    def param(name: str, value: exp.Expression) -> exp.CopyParameter:
+        return exp.CopyParameter(this=exp.var(name), expression=value)
+
+    params: list[Any] = [
+        param("FORMAT", exp.var("parquet")),
+        param("COMPRESSION", exp.var("zstd")),
+        param("COMPRESSION_LEVEL", exp.Literal.number(output.compression_level)),
+        param("FILE_SIZE_BYTES", exp.Literal.number(output.target_file_size)),
+        param("FILENAME_PATTERN", exp.Literal.string("part-{uuid}")),
+    ]
+    if output.partition_by:
+        keys = [exp.column(c, quoted=True) for c in output.partition_by]
+        params.append(param("PARTITION_BY", exp.Tuple(expressions=keys)))
+    return exp.Copy(
+        this=exp.Subquery(this=select),
+        kind=False,
+        files=[exp.Literal.string(output.directory)],
+        params=params,
+    )

@@ -1,0 +1,169 @@
+"""Pinned Delta snapshots as Spark DataFrames, without the delta-spark jars.
+
+A snapshot is exactly the Parquet files its log lists, so Spark reads that file list with
+``basePath`` at the table root: partition columns come back from the ``col=value`` folders.
+The Input's schema is given to the reader, which saves a footer scan of every file and reads
+columns added later as NULL in older files (``mergeSchema`` is the fallback when a type has
+no Spark equivalent). Reading the folder instead would also return files the log removed.
+
+Spark temporary views cannot be called ``raw.orders``, so each input is registered under a
+unique view name and the query's table references are rewritten to it with sqlglot.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from sqlglot import exp
+
+from sluiceway.engines.base import Input
+from sluiceway.engines.errors import NotSupportedError
+from sluiceway.engines.inputs import UNSUPPORTED_READER_FEATURES
+from sluiceway.engines.spark.types import spark_schema
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+S3A_HINT = (
+    "put hadoop-aws on the cluster (e.g. spark.jars.packages: "
+    "org.apache.hadoop:hadoop-aws:<its Hadoop version>) and set engines.spark.conf "
+    "spark.hadoop.fs.s3a.impl: org.apache.hadoop.fs.s3a.S3AFileSystem"
+)
+
+# delta-rs storage options → Hadoop s3a settings, passed as reader options (Spark copies a
+# file source's options into the Hadoop configuration of that scan only).
+_S3A_OPTIONS = {
+    "AWS_ENDPOINT_URL": "fs.s3a.endpoint",
+    "AWS_REGION": "fs.s3a.endpoint.region",
+    "AWS_ACCESS_KEY_ID": "fs.s3a.access.key",
+    "AWS_SECRET_ACCESS_KEY": "fs.s3a.secret.key",
+    "AWS_SESSION_TOKEN": "fs.s3a.session.token",
+}
+
+
+@dataclass(frozen=True)
+class Registered:
+    """Inputs registered as temporary views for one query, and the SQL that uses them."""
+
+    sql: str
+    views: Mapping[str, str]
+    """``layer.name`` → view name."""
+
+
+def check_input(item: Input, *, s3a: bool) -> None:
+    """Refuse an input Spark would read wrongly or not at all.
+
+    Raises:
+        NotSupportedError: the snapshot uses deletion vectors or column mapping (a file
+            list cannot honour them), or it is on s3:// and Spark has no s3a filesystem.
+    """
+    for feature in item.features:
+        if feature in UNSUPPORTED_READER_FEATURES:
+            raise NotSupportedError(
+                f"table {item.name} uses the Delta feature {feature}, which Spark cannot read "
+                "from a file list without the delta-spark jars",
+                hint="run this step on DuckDB (engine: duckdb), or rewrite the table without "
+                f"{feature}",
+            )
+    if is_s3(item.uri) and not s3a:
+        raise NotSupportedError(
+            f"table {item.name} is on {item.uri}: Spark reads S3 through the s3a filesystem, "
+            "which this Spark is not configured for",
+            hint=S3A_HINT,
+        )
+
+
+def is_s3(uri: str) -> bool:
+    """True for ``s3://``/``s3a://`` locations."""
+    return urlparse(uri).scheme in ("s3", "s3a")
+
+
+def has_s3a(conf: Mapping[str, str]) -> bool:
+    """True when the project configured Spark's s3a filesystem (it cannot be probed remotely)."""
+    jars = conf.get("spark.jars.packages", "") + conf.get("spark.jars", "")
+    return "hadoop-aws" in jars or any(k.startswith("spark.hadoop.fs.s3a.") for k in conf)
+
+
+def hadoop_path(uri: str) -> str:
+    """The path Spark opens: ``s3://`` becomes ``s3a://``; local paths stay as they are."""
+    if uri.startswith("s3://"):
+        return "s3a://" + uri.removeprefix("s3://")
+    return uri
+
+
+def s3a_options(storage_options: Mapping[str, str]) -> dict[str, str]:
+    """Hadoop s3a reader options equivalent to a table's delta-rs storage options."""
+    options = {
+        _S3A_OPTIONS[key]: value for key, value in storage_options.items() if key in _S3A_OPTIONS
+    }
+    if "fs.s3a.endpoint" in options:
+        # S3-compatible stores rarely have virtual-host bucket names.
+        options["fs.s3a.path.style.access"] = "true"
+    if storage_options.get("AWS_ALLOW_HTTP", "").lower() == "true":
+        options["fs.s3a.connection.ssl.enabled"] = "false"
+    return options
+
+
+def read_input(spark: SparkSession, item: Input) -> DataFrame:
+    """The pinned snapshot of ``item`` as a DataFrame, columns in the table's order."""
+    from pyspark.sql import functions as F
+
+    schema = spark_schema(item.schema)
+    if not item.files:
+        if schema is None:
+            raise NotSupportedError(f"table {item.name} has a column type Spark cannot hold")
+        return spark.createDataFrame([], schema)
+    reader = spark.read.option("basePath", hadoop_path(item.uri)).option("mergeSchema", "true")
+    if is_s3(item.uri):
+        reader = reader.options(**s3a_options(item.storage_options))
+    if schema is not None:
+        reader = reader.schema(schema)
+    frame = reader.parquet(*(hadoop_path(f) for f in item.files))
+    # Spark moves partition columns last; DuckDB (and SELECT *) keep the table's order.
+    return frame.select(*(F.col(quote(name)) for name in item.schema.names))
+
+
+def register(
+    spark: SparkSession, sql: str, inputs: Mapping[str, Input], *, s3a: bool
+) -> Registered:
+    """Register ``inputs`` as temporary views and rewrite ``sql`` (Spark dialect) to use them.
+
+    Only the inputs ``sql`` references are read. The caller drops the views afterwards.
+    """
+    tree = exp.maybe_parse(sql, dialect="spark")
+    used = {table_key(t) for t in tree.find_all(exp.Table)}
+    views: dict[str, str] = {}
+    for key, item in inputs.items():
+        if key.lower() not in used:
+            continue
+        check_input(item, s3a=s3a)
+        view = "sw_" + "_".join(key.lower().split(".")) + f"_{item.version}_{uuid.uuid4().hex[:8]}"
+        read_input(spark, item).createOrReplaceTempView(view)
+        views[key] = view
+    mapping = {key.lower(): view for key, view in views.items()}
+    for table in list(tree.find_all(exp.Table)):
+        view = mapping.get(table_key(table))
+        if view is not None:
+            alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name))
+            table.replace(exp.Table(this=exp.to_identifier(view), alias=alias.copy()))
+    for column in tree.find_all(exp.Column):
+        # ``raw.orders.id`` names the table the way the view's alias now does: ``orders.id``.
+        if column.args.get("db") is not None and ".".join(
+            p.name.lower() for p in column.parts[:-1]
+        ) in mapping:
+            column.set("db", None)
+    return Registered(sql=tree.sql(dialect="spark"), views=views)
+
+
+def table_key(table: exp.Table) -> str:
+    """``layer.name`` of a table reference, lower-cased (both dialects fold unquoted names)."""
+    return ".".join(part.name.lower() for part in table.parts)
+
+
+def quote(name: str) -> str:
+    """``name`` as a Spark column reference, even with dots or backticks in it."""
+    return "`" + name.replace("`", "``") + "`"

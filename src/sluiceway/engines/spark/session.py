@@ -1,0 +1,118 @@
+"""A SparkSession from ``engines.spark``: local, a cluster master, or a Spark Connect server.
+
+Starting a JVM costs about ten seconds, so a process starts at most one: every engine of a
+local or cluster master shares the process's SparkContext and gets its own light session on
+it (``newSession``: separate temporary views and SQL settings, same executors). A Spark
+Connect URL (``sc://``) gets its own server-side session instead; it starts no JVM here.
+
+The SQL settings make Spark answer like DuckDB where a setting can: UTC session time zone,
+ANSI mode (overflow and bad casts raise instead of returning NULL), and Parquet written with
+microsecond timestamps, as Delta readers expect.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from sluiceway.engines.errors import NotSupportedError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from sluiceway.spec.settings import SparkSettings
+
+log = logging.getLogger(__name__)
+
+SQL_DEFAULTS: Mapping[str, str] = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.ansi.enabled": "true",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    # Proleptic Gregorian dates as written, like DuckDB and delta-rs; no legacy rebasing.
+    "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
+    "spark.sql.parquet.datetimeRebaseModeInRead": "CORRECTED",
+    "spark.sql.parquet.int96RebaseModeInRead": "CORRECTED",
+}
+"""Session settings every engine applies (a project's ``conf`` may override them)."""
+
+LAUNCH_DEFAULTS: Mapping[str, str] = {
+    # Progress bars on stderr would interleave with the CLI's own output.
+    "spark.ui.showConsoleProgress": "false",
+}
+"""Settings only a JVM start can apply."""
+
+_LOCAL = re.compile(r"^local(\[(\*|\d+)\])?$")
+
+
+def is_connect(master: str) -> bool:
+    """True for a Spark Connect URL (``sc://host:port``)."""
+    return master.startswith("sc://")
+
+
+def is_local(master: str) -> bool:
+    """True for ``local``/``local[n]``/``local[*]``: the JVM runs in this process's host."""
+    return bool(_LOCAL.match(master))
+
+
+def open_session(settings: SparkSettings) -> SparkSession:
+    """A session for one engine, reusing the process's running JVM when there is one.
+
+    Raises:
+        NotSupportedError: Spark cannot start here (no Java, or pyspark without Connect
+            support for an ``sc://`` master).
+    """
+    from pyspark.errors import PySparkException
+    from pyspark.sql import SparkSession
+
+    conf = {**SQL_DEFAULTS, **settings.conf}
+    try:
+        if is_connect(settings.master):
+            builder = SparkSession.builder.remote(settings.master)
+            # A Connect session of its own: the server keeps temporary views per session.
+            session = builder.appName(settings.app_name).create()
+        else:
+            if is_local(settings.master):
+                # The JVM otherwise binds to the host's first address, which may not route.
+                os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+            builder = SparkSession.builder.master(settings.master).appName(settings.app_name)
+            for key, value in {**LAUNCH_DEFAULTS, **conf}.items():
+                builder = builder.config(key, value)
+            session = builder.getOrCreate().newSession()
+    except (PySparkException, ImportError) as exc:
+        raise NotSupportedError(
+            f"cannot start Spark ({settings.master}): {first_line(exc)}",
+            hint=_start_hint(settings.master),
+        ) from exc
+    apply_sql_conf(session, conf)
+    return session
+
+
+def apply_sql_conf(session: SparkSession, conf: Mapping[str, str]) -> None:
+    """Set every runtime-modifiable setting of ``conf`` on ``session``.
+
+    A reused JVM keeps the static settings it was started with; those are reported once in
+    the log rather than failing, since the session still runs correctly.
+    """
+    runtime = session.conf
+    for key, value in conf.items():
+        if runtime.isModifiable(key):
+            runtime.set(key, value)
+        elif runtime.get(key, None) != value:
+            log.warning("Spark setting %s=%s is fixed at start-up and was not applied", key, value)
+
+
+def first_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception's message (Spark appends stack traces)."""
+    for line in str(exc).splitlines():
+        if line.strip():
+            return line.strip()
+    return type(exc).__name__
+
+
+def _start_hint(master: str) -> str:
+    if is_connect(master):
+        return "check that the Spark Connect server is running and pyspark[connect] is installed"
+    return "Spark needs Java 17 or 21 on PATH (or JAVA_HOME) and pyspark installed"
