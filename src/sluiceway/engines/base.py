@@ -78,12 +78,23 @@ class Input:
     open_dataset: Callable[[], ds.Dataset] | None = None
     storage_options: Mapping[str, str] = field(default_factory=dict)
     features: tuple[str, ...] = ()
+    newer_than: tuple[str, Any] | None = None
+    """``(column, value)``: read only rows whose column is above the value (an incremental
+    step's watermark). Every engine must apply it."""
 
     def dataset(self) -> ds.Dataset:
-        """The snapshot as a pyarrow dataset."""
+        """The snapshot as a pyarrow dataset (filtered by :attr:`newer_than`)."""
         if self.open_dataset is None:
             raise RuntimeError(f"input {self.name} was given without a dataset opener")
-        return self.open_dataset()
+        dataset = self.open_dataset()
+        if self.newer_than is not None:
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            column, value = self.newer_than
+            bound = pa.scalar(value, dataset.schema.field(column).type)
+            dataset = dataset.filter(pc.field(column) > bound)
+        return dataset
 
 
 class Engine(Protocol):
@@ -98,6 +109,11 @@ class Engine(Protocol):
 
     def stage(self, sql: str, inputs: Mapping[str, Input], output: Output) -> Staged:
         """Run a SELECT over ``inputs`` and write its rows as Parquet files into ``output``."""
+        ...
+
+    def python_input(self, item: Input, form: str) -> Any:
+        """``item`` in ``form`` (one of ``capabilities.python_inputs`` other than ``arrow``,
+        which the platform provides itself) for a python step, e.g. a DuckDB relation."""
         ...
 
     def close(self) -> None:

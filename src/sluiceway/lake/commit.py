@@ -37,6 +37,8 @@ class WriteContext:
     batch: int
     source: str | None = None
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    metadata: dict[str, str] = field(default_factory=dict)
+    """More ``sluiceway.*`` commit metadata committed with the data (e.g. a watermark)."""
 
     def custom_metadata(self) -> dict[str, str]:
         """What the Delta commit info records, so ``history`` can name the run."""
@@ -47,7 +49,7 @@ class WriteContext:
         }
         if self.source:
             metadata["sluiceway.source"] = self.source
-        return metadata
+        return {**self.metadata, **metadata}
 
 
 @dataclass(frozen=True)

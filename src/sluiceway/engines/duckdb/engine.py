@@ -85,6 +85,13 @@ class DuckDBEngine:
         except duckdb.Error as exc:
             raise QueryError(f"DuckDB rejected the query: {exc}") from exc
 
+    def python_input(self, item: Input, form: str) -> duckdb.DuckDBPyRelation:
+        """``item`` as a lazy DuckDB relation, for python steps (``form`` = ``relation``)."""
+        layer, _, table = item.name.partition(".")
+        self.register({item.name: item})
+        select = exp.select("*").from_(exp.table_(table, db=layer, quoted=True))
+        return self._connection.sql(select.sql("duckdb"))
+
     def query(self, sql: str, inputs: Mapping[str, Input], *, limit: int | None = None) -> pa.Table:
         """Run a SELECT and return its rows as Arrow."""
         relation = self.relation(sql, inputs)

@@ -1,0 +1,55 @@
+"""Resolving and pinning the tables a step reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from sluiceway.errors import UsageError
+
+if TYPE_CHECKING:
+    from sluiceway.engines.base import Input
+    from sluiceway.orchestrate.context import StepContext
+
+
+def known_tables(ctx: StepContext) -> set[str]:
+    """Tables a step may read: those the project writes and those in the catalog."""
+    known = set(ctx.project.tables_written())
+    if ctx.store is not None:
+        from sluiceway.meta.catalog import CatalogRepo
+
+        known.update(t.qualified_name for t in CatalogRepo(ctx.store).tables(ctx.project.env))
+    return known
+
+
+def pin_inputs(names: Iterable[str], ctx: StepContext) -> dict[str, Input]:
+    """Each table pinned to its latest version, once, for the whole step.
+
+    Raises:
+        UsageError: a table is known but has never been written, or is a view.
+    """
+    from sluiceway.engines.inputs import pin
+    from sluiceway.lake.errors import TableNotFoundError
+
+    pinned: dict[str, Input] = {}
+    for name in names:
+        table = ctx.lake.table(name)
+        if table.is_view:
+            raise UsageError(
+                f"{name} is a view; steps read stored tables",
+                hint="materialize it as a table, or select from the view's own tables",
+            )
+        try:
+            pinned[name] = pin(table)
+        except TableNotFoundError as exc:
+            writer = ctx.project.tables_written().get(name)
+            hint = f"run pipeline {writer[0].name} first" if writer else exc.hint
+            raise UsageError(f"{name} has no data yet", hint=hint) from exc
+    return pinned
+
+
+def source_label(inputs: dict[str, Input]) -> str | None:
+    """``_sw_source`` of a computed table: every input as ``table@version``."""
+    if not inputs:
+        return None
+    return ",".join(f"{name}@{item.version}" for name, item in sorted(inputs.items()))

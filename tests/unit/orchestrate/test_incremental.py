@@ -1,0 +1,50 @@
+"""Incremental SQL steps by column: only rows above the committed watermark are read, and
+the watermark is part of the same commit as the rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pyarrow as pa
+
+PIPELINE = """
+name: silver
+steps:
+  - name: events
+    type: sql
+    query: SELECT id, updated_at FROM raw.events
+    table: silver.events
+    materialization: append
+    incremental: {by: updated_at}
+"""
+
+
+def _events(ids: list[int], hours: list[int]) -> pa.Table:
+    times = [datetime(2026, 5, 1, h, tzinfo=UTC) for h in hours]
+    return pa.table(
+        {"id": pa.array(ids, pa.int64()), "updated_at": pa.array(times, pa.timestamp("us", "UTC"))}
+    )
+
+
+def test_second_run_reads_only_rows_above_the_watermark(workspace) -> None:
+    workspace.write(
+        "pipelines/raw.yaml",
+        "name: raw\nsteps:\n  - {name: e, type: sql, query: SELECT 1 AS id, table: raw.events}\n",
+    )
+    workspace.write("pipelines/silver.yaml", PIPELINE)
+    workspace.seed("raw.events", _events([1, 2], [1, 2]), batch=1)
+    assert workspace.run("silver").status == "succeeded"
+    # Two new rows, one of them "late": stamped before the watermark of 02:00.
+    workspace.seed("raw.events", _events([3, 4], [3, 0]), batch=2)
+    second = workspace.run("silver")
+    assert second.status == "succeeded", second.steps
+    table = workspace.lake().table("silver.events")
+    assert sorted(table.read().column("id").to_pylist()) == [1, 2, 3]
+    history = table.delta().history(2)
+    watermarks = [h.get("sluiceway.watermark") for h in history]
+    assert '"2026-05-01T03:00:00+00:00"' in str(watermarks[0])
+    assert '"2026-05-01T02:00:00+00:00"' in str(watermarks[1])
+    # Nothing new: the run commits an empty batch and keeps the watermark.
+    third = workspace.run("silver")
+    assert third.status == "succeeded"
+    assert table.count() == 3

@@ -1,0 +1,119 @@
+"""``python`` steps: a project function receives its inputs and returns pandas, Polars,
+Arrow or a batch iterator; the result commits like a SQL step's, and the user's errors
+point at the user's code."""
+
+from __future__ import annotations
+
+import pytest
+
+from sluiceway.orchestrate.steps.user_code import UserCodeError
+from unit.lake.lake_support import rows
+
+PIPELINE = """
+name: scores
+steps:
+  - name: score
+    type: python
+    function: {function}
+    inputs: [raw.orders]
+    table: gold.scores
+"""
+
+MODULE = """
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+
+from helpers import weight
+
+
+def with_pandas(orders, context):
+    frame = orders.aggregate("customer_id, sum(amount) AS total", "customer_id").df()
+    frame["score"] = frame["total"] * weight(context.params.get("factor", 1))
+    return frame[["customer_id", "score"]]
+
+
+def with_polars(orders: pa.RecordBatchReader):
+    frame = pl.from_arrow(orders.read_all())
+    return frame.group_by("customer_id").agg(pl.col("amount").sum().alias("score"))
+
+
+def with_batches(raw_orders: pa.RecordBatchReader):
+    for batch in raw_orders:
+        yield pa.RecordBatch.from_pydict(
+            {"customer_id": batch.column("customer_id"), "score": batch.column("amount")}
+        )
+
+
+def broken(orders):
+    scale = 0
+    return orders.df() / scale if scale else 1 / scale
+"""
+
+
+@pytest.fixture
+def scores(seeded):
+    seeded.write("python/transforms.py", MODULE)
+    seeded.write("python/helpers.py", "def weight(factor):\n    return 2 * factor\n")
+    return seeded
+
+
+def _run(workspace, function: str):
+    workspace.write("pipelines/scores.yaml", PIPELINE.format(function=function))
+    return workspace.run("scores")
+
+
+EXPECTED_TOTALS = [
+    {"customer_id": 10, "score": 12.5},
+    {"customer_id": 20, "score": 20.0},
+    {"customer_id": 30, "score": 1.25},
+]
+
+
+def test_pandas_result_commits_with_lineage_columns(scores) -> None:
+    report = _run(scores, "transforms.py:with_pandas")
+    assert report.status == "succeeded", report.steps
+    table = scores.lake().table("gold.scores").read()
+    assert rows(table) == [
+        {"customer_id": 10, "score": 25.0},
+        {"customer_id": 20, "score": 40.0},
+        {"customer_id": 30, "score": 2.5},
+    ]
+    assert set(table.column("_sw_run_id").to_pylist()) == {report.run_id}
+    assert set(table.column("_sw_source").to_pylist()) == {"raw.orders@0"}
+
+
+def test_polars_result_from_an_arrow_reader_input(scores) -> None:
+    report = _run(scores, "transforms.py:with_polars")
+    assert report.status == "succeeded", report.steps
+    assert rows(scores.lake().table("gold.scores").read()) == EXPECTED_TOTALS
+
+
+def test_batch_iterator_is_streamed_into_one_commit(scores) -> None:
+    report = _run(scores, "transforms.py:with_batches")
+    assert report.status == "succeeded", report.steps
+    table = scores.lake().table("gold.scores")
+    assert table.count() == 4 and table.version() == 0
+
+
+def test_a_raising_function_shows_the_users_file_and_line(scores) -> None:
+    report = _run(scores, "transforms.py:broken")
+    assert report.status == "failed"
+    error = report.steps[0].error or ""
+    assert "ZeroDivisionError" in error
+    assert 'File "python/transforms.py", line 28, in broken' in error
+    assert "return orders.df() / scale if scale else 1 / scale" in error
+    assert "sluiceway/" not in error  # none of the platform's frames
+
+
+def test_a_parameter_matching_no_input_is_a_clear_error(scores) -> None:
+    scores.write("python/other.py", "def f(customers):\n    return None\n")
+    report = _run(scores, "other.py:f")
+    assert report.status == "failed"
+    assert "parameter 'customers' matches no input" in (report.steps[0].error or "")
+
+
+def test_user_code_error_type_is_terminal() -> None:
+    from sluiceway.errors import TerminalError
+
+    assert issubclass(UserCodeError, TerminalError)
