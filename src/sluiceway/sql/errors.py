@@ -74,7 +74,9 @@ class SqlError(UsageError):
         where = self.path or QUERY_LABEL
         if self.line is None:
             return where
-        return f"{where}:{self.line}:{self.column or 1}"
+        if self.column is None:
+            return f"{where}:{self.line}"
+        return f"{where}:{self.line}:{self.column}"
 
     def located(self, *, path: str | None = None, source: str | None = None) -> SqlError:
         """A copy that names ``path``/``source`` where this error had none.
@@ -100,7 +102,9 @@ class SqlError(UsageError):
         if not 1 <= self.line <= len(lines):
             return []
         text = lines[self.line - 1]
-        column = max(self.column or 1, 1)
+        if self.column is None:
+            return [f"    {text}"]
+        column = max(self.column, 1)
         # Keep tabs in the padding so the caret lines up however the terminal renders them.
         pad = "".join(c if c == "\t" else " " for c in text[: column - 1])
         width = max(min(self.length, len(text) - column + 1), 1)
