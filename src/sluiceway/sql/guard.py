@@ -225,7 +225,7 @@ def _check_functions(query: exp.Query, sql: str) -> None:
         if not isinstance(node, exp.Func):
             continue
         name = _function_name(node, sql)
-        in_from = isinstance(node.parent, exp.Table) and node.parent.this is node
+        in_from = isinstance(node.parent, exp.Table | exp.Lateral) and node.parent.this is node
         if in_from and name not in TABLE_FUNCTIONS:
             raise _refused(node, sql, f"table function {name}() is not allowed", name)
         if is_denied(name):

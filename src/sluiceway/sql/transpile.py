@@ -50,6 +50,7 @@ def to_dialect(
         source_dialect=source_dialect,
         path=path,
         schemas=schemas,
+        text=sql,
     )
     try:
         return query.sql(dialect=dialect, pretty=False, unsupported_level=ErrorLevel.RAISE)
@@ -69,13 +70,17 @@ def translate_query(
     source_dialect: str = "duckdb",
     path: str | None = None,
     schemas: Mapping[str, Mapping[str, str]] | None = None,
+    text: str = "",
 ) -> exp.Query:
-    """The parsed ``query`` with the pair's rules applied (a copy; ``query`` is unchanged)."""
+    """The parsed ``query`` with the pair's rules applied (a copy; ``query`` is unchanged).
+
+    ``text`` is the SQL ``query`` was parsed from, used to quote constructs as written.
+    """
     rules = RULES.get((source_dialect, dialect))
     if rules is None or source_dialect == dialect:
         return query.copy()
     query = query.copy()
-    ctx = TranslationContext(source=source_dialect, target=dialect, path=path)
+    ctx = TranslationContext(source=source_dialect, target=dialect, path=path, text=text)
     rules.refuse(query, ctx)
     if rules.needs_types:
         ctx.types = annotate(query, schemas, source_dialect)

@@ -112,6 +112,11 @@ def test_table_functions_outside_the_allow_list_are_refused(function: str) -> No
     assert err.message.startswith(f"table function {function}() is not allowed")
 
 
+def test_a_table_function_after_lateral_is_a_table_function() -> None:
+    err = refused("select * from raw.orders, lateral json_each('{}')")
+    assert err.message.startswith("table function json_each() is not allowed")
+
+
 def test_allowed_table_functions_and_scalars_pass() -> None:
     sql = (
         "select r.i, upper(c.name) as n, u.v, g.generate_series "

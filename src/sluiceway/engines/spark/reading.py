@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
+import sqlglot
 from sqlglot import exp
 
 from sluiceway.engines.base import Input
 from sluiceway.engines.errors import NotSupportedError
 from sluiceway.engines.inputs import UNSUPPORTED_READER_FEATURES
-from sluiceway.engines.spark.types import spark_schema
+from sluiceway.engines.spark.types import UnknownType, quoted, spark_ddl, sql_type
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -43,15 +43,6 @@ _S3A_OPTIONS = {
     "AWS_SECRET_ACCESS_KEY": "fs.s3a.secret.key",
     "AWS_SESSION_TOKEN": "fs.s3a.session.token",
 }
-
-
-@dataclass(frozen=True)
-class Registered:
-    """Inputs registered as temporary views for one query, and the SQL that uses them."""
-
-    sql: str
-    views: Mapping[str, str]
-    """``layer.name`` → view name."""
 
 
 def check_input(item: Input, *, s3a: bool) -> None:
@@ -110,60 +101,68 @@ def s3a_options(storage_options: Mapping[str, str]) -> dict[str, str]:
 
 def read_input(spark: SparkSession, item: Input) -> DataFrame:
     """The pinned snapshot of ``item`` as a DataFrame, columns in the table's order."""
-    from pyspark.sql import functions as F
-
-    schema = spark_schema(item.schema)
+    names = [quoted(name) for name in item.schema.names]
     if not item.files:
-        if schema is None:
-            raise NotSupportedError(f"table {item.name} has a column type Spark cannot hold")
-        return spark.createDataFrame([], schema)
+        # Typed NULLs over zero rows, built in the JVM: createDataFrame([]) would start a
+        # Python worker (seconds) to parallelize nothing.
+        try:
+            columns = [
+                exp.cast(exp.null(), sql_type(f.type)).as_(f.name, quoted=True).sql("spark")
+                for f in item.schema
+            ]
+        except UnknownType as exc:
+            raise NotSupportedError(f"table {item.name}: {exc}") from exc
+        return spark.range(0).selectExpr(*columns)
     reader = spark.read.option("basePath", hadoop_path(item.uri)).option("mergeSchema", "true")
     if is_s3(item.uri):
         reader = reader.options(**s3a_options(item.storage_options))
-    if schema is not None:
-        reader = reader.schema(schema)
+    ddl = spark_ddl(item.schema)
+    if ddl is not None:
+        reader = reader.schema(ddl)
     frame = reader.parquet(*(hadoop_path(f) for f in item.files))
     # Spark moves partition columns last; DuckDB (and SELECT *) keep the table's order.
-    return frame.select(*(F.col(quote(name)) for name in item.schema.names))
+    return frame.selectExpr(*names)
 
 
 def register(
-    spark: SparkSession, sql: str, inputs: Mapping[str, Input], *, s3a: bool
-) -> Registered:
-    """Register ``inputs`` as temporary views and rewrite ``sql`` (Spark dialect) to use them.
+    spark: SparkSession,
+    sql: str,
+    inputs: Mapping[str, Input],
+    views: dict[str, str],
+    *,
+    s3a: bool,
+) -> str:
+    """Register the inputs ``sql`` (Spark dialect) reads as temporary views; return ``sql``
+    rewritten to use them.
 
-    Only the inputs ``sql`` references are read. The caller drops the views afterwards.
+    ``views`` (``layer.name`` → view) is filled as views are created, so the caller can drop
+    them even when a later input fails. Every input is checked before any is read.
     """
-    tree = exp.maybe_parse(sql, dialect="spark")
+    tree = sqlglot.parse_one(sql, read="spark")
     used = {table_key(t) for t in tree.find_all(exp.Table)}
-    views: dict[str, str] = {}
-    for key, item in inputs.items():
-        if key.lower() not in used:
-            continue
+    wanted = {key: item for key, item in inputs.items() if key.lower() in used}
+    for item in wanted.values():
         check_input(item, s3a=s3a)
+    for key, item in wanted.items():
         view = "sw_" + "_".join(key.lower().split(".")) + f"_{item.version}_{uuid.uuid4().hex[:8]}"
         read_input(spark, item).createOrReplaceTempView(view)
         views[key] = view
     mapping = {key.lower(): view for key, view in views.items()}
     for table in list(tree.find_all(exp.Table)):
-        view = mapping.get(table_key(table))
-        if view is not None:
+        target = mapping.get(table_key(table))
+        if target is not None:
             alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name))
-            table.replace(exp.Table(this=exp.to_identifier(view), alias=alias.copy()))
+            table.replace(exp.Table(this=exp.to_identifier(target), alias=alias.copy()))
     for column in tree.find_all(exp.Column):
         # ``raw.orders.id`` names the table the way the view's alias now does: ``orders.id``.
-        if column.args.get("db") is not None and ".".join(
-            p.name.lower() for p in column.parts[:-1]
-        ) in mapping:
+        if (
+            column.args.get("db") is not None
+            and ".".join(p.name.lower() for p in column.parts[:-1]) in mapping
+        ):
             column.set("db", None)
-    return Registered(sql=tree.sql(dialect="spark"), views=views)
+    return tree.sql(dialect="spark")
 
 
 def table_key(table: exp.Table) -> str:
     """``layer.name`` of a table reference, lower-cased (both dialects fold unquoted names)."""
     return ".".join(part.name.lower() for part in table.parts)
-
-
-def quote(name: str) -> str:
-    """``name`` as a Spark column reference, even with dots or backticks in it."""
-    return "`" + name.replace("`", "``") + "`"

@@ -61,26 +61,18 @@ def open_session(settings: SparkSettings) -> SparkSession:
     """A session for one engine, reusing the process's running JVM when there is one.
 
     Raises:
-        NotSupportedError: Spark cannot start here (no Java, or pyspark without Connect
-            support for an ``sc://`` master).
+        NotSupportedError: Spark cannot start here (no Java; pyspark without Connect support
+            for an ``sc://`` master; a local session asked for after Spark Connect was used).
     """
     from pyspark.errors import PySparkException
-    from pyspark.sql import SparkSession
 
     conf = {**SQL_DEFAULTS, **settings.conf}
+    _quiet_query_errors()
     try:
         if is_connect(settings.master):
-            builder = SparkSession.builder.remote(settings.master)
-            # A Connect session of its own: the server keeps temporary views per session.
-            session = builder.appName(settings.app_name).create()
+            session = _connect_session(settings)
         else:
-            if is_local(settings.master):
-                # The JVM otherwise binds to the host's first address, which may not route.
-                os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-            builder = SparkSession.builder.master(settings.master).appName(settings.app_name)
-            for key, value in {**LAUNCH_DEFAULTS, **conf}.items():
-                builder = builder.config(key, value)
-            session = builder.getOrCreate().newSession()
+            session = _jvm_session(settings, conf).newSession()
     except (PySparkException, ImportError) as exc:
         raise NotSupportedError(
             f"cannot start Spark ({settings.master}): {first_line(exc)}",
@@ -88,6 +80,41 @@ def open_session(settings: SparkSettings) -> SparkSession:
         ) from exc
     apply_sql_conf(session, conf)
     return session
+
+
+def _connect_session(settings: SparkSettings) -> SparkSession:
+    """A Connect session of its own: the server keeps temporary views per session."""
+    from pyspark.sql import SparkSession
+
+    return SparkSession.builder.remote(settings.master).appName(settings.app_name).create()
+
+
+_jvm: SparkSession | None = None
+"""The process's session on its own JVM, kept here because pyspark hides it (it answers
+with the Connect session) once a Spark Connect session exists in the process."""
+
+
+def _jvm_session(settings: SparkSettings, conf: Mapping[str, str]) -> SparkSession:
+    """The process's JVM-backed session, started on first use."""
+    global _jvm
+    from pyspark.sql import SparkSession
+
+    if _jvm is not None and _jvm.sparkContext._jsc is not None:
+        return _jvm
+    if os.environ.get("SPARK_CONNECT_MODE_ENABLED"):
+        raise NotSupportedError(
+            f"cannot start Spark ({settings.master}): this process already uses Spark "
+            "Connect, and pyspark cannot start a JVM session after that",
+            hint="run steps on local or cluster Spark and on Spark Connect in separate runs",
+        )
+    if is_local(settings.master):
+        # The JVM otherwise binds to the host's first address, which may not route.
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    builder = SparkSession.builder.master(settings.master).appName(settings.app_name)
+    for key, value in {**LAUNCH_DEFAULTS, **conf}.items():
+        builder = builder.config(key, value)
+    _jvm = builder.getOrCreate()
+    return _jvm
 
 
 def apply_sql_conf(session: SparkSession, conf: Mapping[str, str]) -> None:
@@ -102,6 +129,18 @@ def apply_sql_conf(session: SparkSession, conf: Mapping[str, str]) -> None:
             runtime.set(key, value)
         elif runtime.get(key, None) != value:
             log.warning("Spark setting %s=%s is fixed at start-up and was not applied", key, value)
+
+
+def _quiet_query_errors() -> None:
+    """Silence pyspark's logging of every failed query as a JSON record on stderr.
+
+    The engine raises each of those failures as a :class:`QueryError` that the caller
+    reports once; the log record repeats it with the JVM's whole stack trace.
+    """
+    from pyspark.logger import PySparkLogger
+
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def first_line(exc: BaseException) -> str:

@@ -32,6 +32,7 @@ class TranslationContext:
     target: str
     path: str | None = None
     types: dict[int, exp.DataType] = field(default_factory=dict)
+    text: str = ""
 
     def type_of(self, node: exp.Expr) -> exp.DataType | None:
         """The node's type, or None when it is unknown (no schema, or sqlglot cannot tell).
@@ -53,9 +54,10 @@ class TranslationContext:
 
     def refuse(self, node: exp.Expr, why: str, instead: str) -> UntranslatableError:
         """An error naming ``node`` as written, the target, why, and what to write instead."""
+        construct = shown(node, self.source, self.text)
         return UntranslatableError(
-            f"{shown(node, self.source)} cannot be translated faithfully to {self.target}: {why}",
-            construct=shown(node, self.source),
+            f"{construct} cannot be translated faithfully to {self.target}: {why}",
+            construct=construct,
             dialect=self.target,
             hint=f"write {instead}",
             path=self.path,
@@ -63,9 +65,19 @@ class TranslationContext:
         )
 
 
-def shown(node: exp.Expr, dialect: str) -> str:
-    """The node as the user would have written it, cut to a readable length."""
+def shown(node: exp.Expr, dialect: str, source: str = "") -> str:
+    """The node in the source dialect, cut to a readable length.
+
+    sqlglot writes a function under its canonical name (``list(x)`` as ``ARRAY_AGG(x)``);
+    the name is put back as the user wrote it, from the name token's offsets in ``source``.
+    """
     text = node.sql(dialect=dialect)
+    start, end = node.meta_get("start"), node.meta_get("end")
+    if isinstance(node, exp.Func) and isinstance(start, int) and isinstance(end, int) and source:
+        written = source[start : end + 1]
+        name, paren, rest = text.partition("(")
+        if paren and written.replace("_", "").isalnum() and name.isupper():
+            text = f"{written}({rest}"
     return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
 

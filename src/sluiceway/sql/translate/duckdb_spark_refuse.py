@@ -43,7 +43,8 @@ def _array_agg(node: exp.Expr, ctx: TranslationContext) -> None:
         raise ctx.refuse(
             node,
             "DuckDB keeps NULL elements and Spark's collect_list drops them",
-            f"{shown(node, ctx.source)} FILTER (WHERE {shown(value, ctx.source)} IS NOT NULL)",
+            f"{shown(node, ctx.source, ctx.text)} FILTER "
+            f"(WHERE {shown(value, ctx.source, ctx.text)} IS NOT NULL)",
         )
 
 
@@ -208,7 +209,7 @@ def _check_scope_names(scope: Scope, ctx: TranslationContext) -> None:
         raise ctx.refuse(
             projection,
             "DuckDB and Spark name an unnamed output column differently",
-            f"{shown(projection, ctx.source)} AS some_name",
+            f"{shown(projection, ctx.source, ctx.text)} AS some_name",
         )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from sluiceway.sql.translate.context import TranslationContext
+from sluiceway.sql.translate.duckdb_spark_tables import fn, series_table, unnest_table
 from sluiceway.sql.translate.time_formats import UnsupportedDirective, to_spark_pattern
 
 Rewrite = Callable[[exp.Expr, TranslationContext], exp.Expr | None]
@@ -49,10 +50,6 @@ def rewrite_duckdb_spark(query: exp.Query, ctx: TranslationContext) -> exp.Query
     return query
 
 
-def _fn(name: str, *args: exp.Expr) -> exp.Anonymous:
-    return exp.Anonymous(this=name, expressions=list(args))
-
-
 def _date_diff(node: exp.Expr, ctx: TranslationContext, *, boundaries: bool = True) -> exp.Expr:
     unit = node.text("unit").upper() or "DAY"
     if unit.endswith("S"):
@@ -62,19 +59,19 @@ def _date_diff(node: exp.Expr, ctx: TranslationContext, *, boundaries: bool = Tr
         raise ctx.refuse(node, f"Spark has no '{unit.lower()}' difference", "date_diff('year', …)")
     start, end = node.expression, node.this
     if boundaries:
-        start = _fn("DATE_TRUNC", exp.Literal.string(trunc), start)
-        end = _fn("DATE_TRUNC", exp.Literal.string(trunc), end)
-    return _fn("TIMESTAMPDIFF", exp.var(unit), start, end)
+        start = fn("DATE_TRUNC", exp.Literal.string(trunc), start)
+        end = fn("DATE_TRUNC", exp.Literal.string(trunc), end)
+    return fn("TIMESTAMPDIFF", exp.var(unit), start, end)
 
 
 def _dow(value: exp.Expr) -> exp.Expr:
     """DuckDB numbers weekdays 0 (Sunday) to 6; Spark's dayofweek 1 (Sunday) to 7."""
-    return exp.Paren(this=exp.Sub(this=_fn("DAYOFWEEK", value), expression=exp.Literal.number(1)))
+    return exp.Paren(this=exp.Sub(this=fn("DAYOFWEEK", value), expression=exp.Literal.number(1)))
 
 
 def _isodow(value: exp.Expr) -> exp.Expr:
     """ISO weekdays 1 (Monday) to 7; Spark's weekday is 0 (Monday) to 6."""
-    return exp.Paren(this=exp.Add(this=_fn("WEEKDAY", value), expression=exp.Literal.number(1)))
+    return exp.Paren(this=exp.Add(this=fn("WEEKDAY", value), expression=exp.Literal.number(1)))
 
 
 def _extract(node: exp.Expr, _: TranslationContext) -> exp.Expr | None:
@@ -111,7 +108,7 @@ def _day_of_week_iso(node: exp.Expr, _: TranslationContext) -> exp.Expr:
 def _dayname(node: exp.Expr, _: TranslationContext) -> exp.Expr:
     """Spark's dayname/monthname abbreviate ('Sat'); DuckDB's spell out ('Saturday')."""
     pattern = "EEEE" if isinstance(node, exp.Dayname) else "MMMM"
-    return _fn("DATE_FORMAT", node.this, exp.Literal.string(pattern))
+    return fn("DATE_FORMAT", node.this, exp.Literal.string(pattern))
 
 
 def _log(node: exp.Expr, _: TranslationContext) -> exp.Expr | None:
@@ -125,7 +122,7 @@ def _unix_to_time(node: exp.Expr, _: TranslationContext) -> exp.Expr | None:
     """to_timestamp(seconds) keeps fractions in DuckDB; Spark's from_unixtime drops them."""
     if any(node.args.get(arg) is not None for arg in ("scale", "zone", "format")):
         return None
-    return _fn("TIMESTAMP_SECONDS", node.this)
+    return fn("TIMESTAMP_SECONDS", node.this)
 
 
 def _time_format(node: exp.Expr, ctx: TranslationContext) -> exp.Expr:
@@ -143,7 +140,7 @@ def _time_format(node: exp.Expr, ctx: TranslationContext) -> exp.Expr:
         ) from None
     # strptime returns a naive TIMESTAMP, which is Spark's TIMESTAMP_NTZ.
     name = "TO_TIMESTAMP_NTZ" if parsing else "DATE_FORMAT"
-    return _fn(name, node.this, exp.Literal.string(pattern))
+    return fn(name, node.this, exp.Literal.string(pattern))
 
 
 def _array_distinct(node: exp.Expr, _: TranslationContext) -> exp.Expr:
@@ -151,7 +148,7 @@ def _array_distinct(node: exp.Expr, _: TranslationContext) -> exp.Expr:
     keep = exp.Lambda(
         this=exp.column("_x").is_(exp.null()).not_(), expressions=[exp.to_identifier("_x")]
     )
-    node.set("this", _fn("FILTER", node.this, keep))
+    node.set("this", fn("FILTER", node.this, keep))
     return node
 
 
@@ -184,7 +181,7 @@ def _cast(node: exp.Expr, ctx: TranslationContext) -> exp.Expr | None:
             "or pass the input tables' schemas",
         )
     if kind.is_type(*exp.DataType.FLOAT_TYPES):
-        node.set("this", _fn("BROUND", value))
+        node.set("this", fn("BROUND", value))
     elif kind.is_type(exp.DataType.Type.DECIMAL, exp.DataType.Type.BIGDECIMAL):
         node.set("this", exp.Round(this=value))
     return node
@@ -200,53 +197,27 @@ def _date_arithmetic(node: exp.Expr, ctx: TranslationContext) -> exp.Expr | None
         if isinstance(right, exp.Interval):
             return exp.Cast(this=node.copy(), to=exp.DataType.build("TIMESTAMP", dialect="duckdb"))
         if isinstance(node, exp.Sub) and right_type is not None and right_type.is_type(is_date):
-            return _fn("DATEDIFF", left, right)
+            return fn("DATEDIFF", left, right)
     return None
 
 
-def _table(node: exp.Expr, ctx: TranslationContext) -> exp.Expr | None:
-    series = node.this
-    if not isinstance(series, exp.GenerateSeries):
+def _typed_results(node: exp.Expr, ctx: TranslationContext) -> exp.Expr | None:
+    """Same values, different types: the engine's result schema must match DuckDB's.
+
+    ``date_trunc`` of a DATE is a wall-clock TIMESTAMP in DuckDB and an instant in Spark;
+    ``avg`` of a DECIMAL is a DOUBLE in DuckDB and a wider DECIMAL in Spark; ``len`` of a
+    list is Spark's ``array_size`` (its ``length`` takes strings only).
+    """
+    kind = ctx.type_of(node.this)
+    if kind is None:
         return None
-    exclusive = bool(series.args.get("is_end_exclusive"))
-    start, end = series.args["start"], series.args["end"]
-    step = series.args.get("step") or exp.Literal.number(1)
-    start_type = ctx.type_of(start)
-    if start_type is not None and start_type.is_type(exp.DataType.Type.DATE):
-        timestamp = exp.DataType.build("TIMESTAMP", dialect="duckdb")
-        start, end = exp.cast(start, timestamp), exp.cast(end, timestamp)
-    descending = isinstance(step, exp.Neg) or step.name.startswith("-")
-    sequence: exp.Expr = _fn("SEQUENCE", start, end, step)
-    if exclusive:  # range() stops before its end; SEQUENCE includes it
-        value = exp.column("_v")
-        beyond = exp.GT if descending else exp.LT
-        keep = exp.Lambda(
-            this=beyond(this=value, expression=end.copy()), expressions=[exp.to_identifier("_v")]
-        )
-        sequence = _fn("FILTER", sequence, keep)
-    # DuckDB yields no rows when the bounds are the wrong way round; SEQUENCE would count
-    # down (or fail), so an empty array is chosen explicitly.
-    wrong_way = (exp.LT if descending else exp.GT)(this=start.copy(), expression=end.copy())
-    rows = _fn("EXPLODE", exp.If(this=wrong_way, true=exp.Array(expressions=[]), false=sequence))
-    return exp.Table(this=rows, alias=_alias(node, "range" if exclusive else "generate_series"))
-
-
-def _unnest(node: exp.Expr, _: TranslationContext) -> exp.Expr | None:
-    """``FROM unnest(l)`` names its column 'unnest' in DuckDB and 'col' in Spark."""
-    if not isinstance(node.parent, exp.From | exp.Join):
-        return None
-    node.set("alias", _alias(node, "unnest"))
-    return node
-
-
-def _alias(node: exp.Expr, column: str) -> exp.TableAlias:
-    alias = node.args.get("alias")
-    name = alias.this if isinstance(alias, exp.TableAlias) and alias.this else None
-    columns = alias.columns if isinstance(alias, exp.TableAlias) else []
-    return exp.TableAlias(
-        this=name or exp.to_identifier(f"_{column}"),
-        columns=columns or [exp.to_identifier(column)],
-    )
+    if isinstance(node, exp.TimestampTrunc) and kind.is_type(exp.DataType.Type.DATE):
+        return exp.Cast(this=node.copy(), to=exp.DataType.build("TIMESTAMP", dialect="duckdb"))
+    if isinstance(node, exp.Avg) and kind.is_type(exp.DataType.Type.DECIMAL):
+        return exp.Cast(this=node.copy(), to=exp.DataType.build("DOUBLE"))
+    if isinstance(node, exp.Length) and kind.is_type(*exp.DataType.ARRAY_TYPES):
+        return fn("ARRAY_SIZE", node.this)
+    return None
 
 
 _REWRITES: dict[type[exp.Expr], Rewrite] = {
@@ -267,6 +238,9 @@ _REWRITES: dict[type[exp.Expr], Rewrite] = {
     exp.TryCast: _cast,
     exp.Add: _date_arithmetic,
     exp.Sub: _date_arithmetic,
-    exp.Table: _table,
-    exp.Unnest: _unnest,
+    exp.TimestampTrunc: _typed_results,
+    exp.Avg: _typed_results,
+    exp.Length: _typed_results,
+    exp.Table: series_table,
+    exp.Unnest: unnest_table,
 }
