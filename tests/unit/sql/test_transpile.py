@@ -53,7 +53,7 @@ def spark(sql: str) -> str:
         ),
         (
             "select date_trunc('month', ts) as a from raw.t",
-            "SELECT DATE_TRUNC('MONTH', ts) AS a FROM raw.t",
+            "SELECT CAST(DATE_TRUNC('MONTH', ts) AS TIMESTAMP_NTZ) AS a FROM raw.t",
         ),
         (
             "select ts + interval 3 day as a, ts - interval '2 hours' as b from raw.t",
@@ -96,7 +96,11 @@ def spark(sql: str) -> str:
             "SELECT (DAYOFWEEK(d) - 1) AS a, (WEEKDAY(d) + 1) AS b, (DAYOFWEEK(d) - 1) AS c "
             "FROM raw.t",
         ),
-        ("select to_timestamp(e) as a from raw.t", "SELECT TIMESTAMP_SECONDS(e) AS a FROM raw.t"),
+        (
+            "select to_timestamp(e) as a, epoch_ms(e) as b from raw.t",
+            "SELECT TIMESTAMP_SECONDS(e) AS a, CAST(TIMESTAMP_MILLIS(e) AS TIMESTAMP_NTZ) AS b "
+            "FROM raw.t",
+        ),
         (
             "select list_distinct([1, null]) as a",
             "SELECT ARRAY_DISTINCT(FILTER(ARRAY(1, NULL), _x -> NOT _x IS NULL)) AS a",
@@ -128,6 +132,12 @@ def spark(sql: str) -> str:
             "SELECT REGEXP_REPLACE(s, 'a', 'b') AS a FROM raw.t",
         ),
         ('select "Odd Name" from raw."T"', "SELECT `Odd Name` FROM raw.`T`"),
+        # Same values, other types: DuckDB's result schema is kept.
+        (
+            "select date_trunc('year', d) as a, avg(m) as b, len([1]) as c from raw.t",
+            "SELECT CAST(DATE_TRUNC('YEAR', d) AS TIMESTAMP_NTZ) AS a, "
+            "CAST(AVG(m) AS DOUBLE) AS b, ARRAY_SIZE(ARRAY(1)) AS c FROM raw.t",
+        ),
         ("select * exclude (j) from raw.t", "SELECT * EXCEPT (j) FROM raw.t"),
     ],
 )

@@ -80,16 +80,32 @@ CASES = [
     "select regexp_replace(s, '[ab]', '_', 'g') as a from raw.t",
     "select x from raw.t where x in (select y from raw.t)",
     "select g, count(*) as n from raw.t group by all",
+    "select date_trunc('year', d) as a, date_trunc('month', ts) as b from raw.t",
+    "select avg(x::decimal(10, 2)) as a, len([1, 2]) as b from raw.t",
 ]
+# Result types that must match; integer widths and DECIMAL precisions differ by design.
+SAME_TYPES = {
+    "TIMESTAMP": "timestamp_ntz",
+    "TIMESTAMP WITH TIME ZONE": "timestamp",
+    "DATE": "date",
+    "DOUBLE": "double",
+    "VARCHAR": "string",
+    "BOOLEAN": "boolean",
+}
 
 
 @pytest.fixture(scope="module")
-def engines() -> Iterator[tuple[Any, Any]]:
+def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]:
     require_service("Spark (pyspark and Java)", probe_spark)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder.master("local[2]").config("spark.sql.session.timeZone", "UTC")
+    warehouse = tmp_path_factory.mktemp("spark-warehouse")
+    builder = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.warehouse.dir", str(warehouse))
+    )
     for key, value in TEST_CONF.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
@@ -130,8 +146,11 @@ def test_spark_returns_what_duckdb_returns(engines: tuple[Any, Any], sql: str) -
     translated = to_dialect(sql, "spark", schemas={"raw.t": COLUMNS})
     relation = con.sql(sql)
     names = relation.columns
+    types = [SAME_TYPES.get(str(kind)) for kind in relation.types]
     expected = sorted((normalized(tuple(row)) for row in relation.fetchall()), key=repr)
     frame = spark.sql(on_spark_view(translated))
     actual = sorted((normalized(tuple(row)) for row in frame.collect()), key=repr)
     assert frame.columns == names
+    spark_types = [field.dataType.simpleString() for field in frame.schema.fields]
+    assert [s if d else None for s, d in zip(spark_types, types, strict=True)] == types
     assert actual == expected, translated

@@ -36,6 +36,12 @@ _DIFF_TRUNC = {
 _DOW = frozenset({"DOW", "DAYOFWEEK", "WEEKDAY"})
 _ISODOW = frozenset({"ISODOW", "DAYOFWEEK_ISO", "DAYOFWEEKISO"})
 _ROUNDED = (exp.Round, exp.Floor, exp.Ceil, exp.Trunc)
+_WALL_CLOCK = (
+    exp.DataType.Type.DATE,
+    exp.DataType.Type.DATETIME,
+    exp.DataType.Type.TIMESTAMP,
+    exp.DataType.Type.TIMESTAMPNTZ,
+)
 
 
 def rewrite_duckdb_spark(query: exp.Query, ctx: TranslationContext) -> exp.Query:
@@ -119,10 +125,18 @@ def _log(node: exp.Expr, _: TranslationContext) -> exp.Expr | None:
 
 
 def _unix_to_time(node: exp.Expr, _: TranslationContext) -> exp.Expr | None:
-    """to_timestamp(seconds) keeps fractions in DuckDB; Spark's from_unixtime drops them."""
-    if any(node.args.get(arg) is not None for arg in ("scale", "zone", "format")):
+    """to_timestamp(seconds) keeps fractions in DuckDB (Spark's from_unixtime drops them);
+    epoch_ms(ms) is a naive TIMESTAMP in DuckDB and an instant in Spark (the Spark engine's
+    session time zone is UTC, so the cast keeps the wall clock)."""
+    scale = node.args.get("scale")
+    if any(node.args.get(arg) is not None for arg in ("zone", "format")):
         return None
-    return fn("TIMESTAMP_SECONDS", node.this)
+    if scale is None:
+        return fn("TIMESTAMP_SECONDS", node.this)
+    if isinstance(scale, exp.Literal) and scale.name == "3":
+        naive = exp.DataType.build("TIMESTAMP", dialect="duckdb")
+        return exp.Cast(this=fn("TIMESTAMP_MILLIS", node.this), to=naive)
+    return None
 
 
 def _time_format(node: exp.Expr, ctx: TranslationContext) -> exp.Expr:
@@ -204,14 +218,15 @@ def _date_arithmetic(node: exp.Expr, ctx: TranslationContext) -> exp.Expr | None
 def _typed_results(node: exp.Expr, ctx: TranslationContext) -> exp.Expr | None:
     """Same values, different types: the engine's result schema must match DuckDB's.
 
-    ``date_trunc`` of a DATE is a wall-clock TIMESTAMP in DuckDB and an instant in Spark;
+    ``date_trunc`` of a DATE or TIMESTAMP is a wall-clock TIMESTAMP in DuckDB and an instant
+    (Spark's TIMESTAMP) in Spark;
     ``avg`` of a DECIMAL is a DOUBLE in DuckDB and a wider DECIMAL in Spark; ``len`` of a
     list is Spark's ``array_size`` (its ``length`` takes strings only).
     """
     kind = ctx.type_of(node.this)
     if kind is None:
         return None
-    if isinstance(node, exp.TimestampTrunc) and kind.is_type(exp.DataType.Type.DATE):
+    if isinstance(node, exp.TimestampTrunc) and kind.is_type(*_WALL_CLOCK):
         return exp.Cast(this=node.copy(), to=exp.DataType.build("TIMESTAMP", dialect="duckdb"))
     if isinstance(node, exp.Avg) and kind.is_type(exp.DataType.Type.DECIMAL):
         return exp.Cast(this=node.copy(), to=exp.DataType.build("DOUBLE"))
