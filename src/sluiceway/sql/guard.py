@@ -100,7 +100,7 @@ def guard_query(sql: str, known: Collection[str], *, dialect: str = "duckdb") ->
     except SqlError as exc:
         exc.source = sql  # same offsets: pins were replaced by spaces
         raise
-    _check_functions(query, sql)
+    check_functions(query, sql)
     tables = check_tables(query, known, source=sql)
     pins = _resolve_pins(query, pinned, sql)
     return GuardedQuery(query.sql(dialect=dialect), tuple(tables), pins)
@@ -207,6 +207,18 @@ def position_end(table: exp.Table) -> int:
     """Offset of the last character of a table's name (where a pin's ``@`` attaches)."""
     end = table.this.meta_get("end")
     return end if isinstance(end, int) else -1
+
+
+def check_functions(query: exp.Query, sql: str, *, path: str | None = None) -> None:
+    """Refuse file tables, table functions beyond the allow-list and denied functions.
+
+    Pipeline steps get the same check as ad-hoc queries: a step reads catalog tables, and
+    files enter through ingestion (exactly once, with quarantine), never through SQL.
+    """
+    try:
+        _check_functions(query, sql)
+    except SqlError as exc:
+        raise exc.located(path=path) from None
 
 
 def _check_functions(query: exp.Query, sql: str) -> None:

@@ -169,3 +169,17 @@ def test_a_statement_that_is_not_a_query_is_refused(seeded) -> None:
     with pytest.raises(SqlError, match="not a query"):
         seeded.run("gold")
     assert seeded.lake().table("raw.orders").count() == 4
+
+
+def test_a_step_cannot_read_files_through_sql(seeded, tmp_path) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a\n1\n")
+    seeded.write(
+        "pipelines/gold.yaml",
+        "name: gold\nsteps:\n  - {name: a, type: sql, sql: sql/a.sql, table: gold.a}\n",
+    )
+    seeded.write("sql/a.sql", f"SELECT * FROM read_csv('{secret}')\n")
+    with pytest.raises(SqlError) as caught:
+        seeded.run("gold")
+    assert str(caught.value).startswith("sql/a.sql:1:15: table function read_csv() is not allowed")
+    assert not seeded.lake().table("gold.a").exists()

@@ -51,10 +51,12 @@ class SqlStepExecutor:
     def dependencies(self, step: SqlStep, ctx: StepContext) -> list[str]:
         """The tables the SELECT reads; an unknown or unqualified name is an error."""
         from sluiceway.sql.deps import check_tables
+        from sluiceway.sql.guard import check_functions
         from sluiceway.sql.parse import parse_query
 
         rendered, path = self.sql(step, ctx)
         query = parse_query(rendered, path=path)
+        check_functions(query, rendered, path=path)
         return check_tables(query, known_tables(ctx), path=path, source=rendered)
 
     def execute(self, step: SqlStep, ctx: StepContext, batch: WriteContext) -> StepOutcome:
