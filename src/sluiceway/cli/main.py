@@ -12,6 +12,7 @@ from sluiceway.cli import (
     events_cmd,
     history_cmd,
     init_cmd,
+    lineage_cmd,
     maintenance_cmd,
     pipelines_cmd,
     query_cmd,
@@ -68,6 +69,7 @@ for module in (
     events_cmd,
     tables_cmd,
     history_cmd,
+    lineage_cmd,
     maintenance_cmd,
 ):
     module.register(app)

@@ -15,7 +15,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sluiceway.engines.errors import NotSupportedError
@@ -107,11 +109,15 @@ def _jvm_session(settings: SparkSettings, conf: Mapping[str, str]) -> SparkSessi
             "Connect, and pyspark cannot start a JVM session after that",
             hint="run steps on local or cluster Spark and on Spark Connect in separate runs",
         )
+    launch = dict(LAUNCH_DEFAULTS)
     if is_local(settings.master):
         # The JVM otherwise binds to the host's first address, which may not route.
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        # Spark makes its (unused) warehouse folder in the working directory, which is
+        # usually the user's project.
+        launch["spark.sql.warehouse.dir"] = str(Path(tempfile.gettempdir(), "sluiceway-spark"))
     builder = SparkSession.builder.master(settings.master).appName(settings.app_name)
-    for key, value in {**LAUNCH_DEFAULTS, **conf}.items():
+    for key, value in {**launch, **conf}.items():
         builder = builder.config(key, value)
     _jvm = builder.getOrCreate()
     return _jvm

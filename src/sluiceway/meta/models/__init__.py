@@ -10,6 +10,7 @@ from __future__ import annotations
 from sluiceway.meta.models.base import Base, UtcDateTime, utcnow
 from sluiceway.meta.models.catalog import SchemaVersionRow, TableColumnRow, TableRow
 from sluiceway.meta.models.events import EventCursorRow, EventRow
+from sluiceway.meta.models.lineage import LineageEdgeRow
 from sluiceway.meta.models.records import CheckResultRow, FileLedgerRow, MetricPointRow
 from sluiceway.meta.models.runs import RunRow, StepRunRow
 
@@ -19,6 +20,7 @@ __all__ = [
     "EventCursorRow",
     "EventRow",
     "FileLedgerRow",
+    "LineageEdgeRow",
     "MetricPointRow",
     "RunRow",
     "SchemaVersionRow",

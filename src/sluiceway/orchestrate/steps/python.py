@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sluiceway.errors import UsageError
 from sluiceway.orchestrate.steps.base import StepOutcome
 from sluiceway.orchestrate.steps.inputs import known_tables, pin_inputs, source_label
+from sluiceway.orchestrate.steps.lineage import record_table_lineage
 from sluiceway.orchestrate.steps.python_results import to_reader
 from sluiceway.orchestrate.steps.user_code import call_user, load_function
 
@@ -74,6 +75,7 @@ class PythonStepExecutor:
         reader = to_reader(result, step.function)
         batch = replace(batch, source=source_label(inputs) or step.function)
         commit = ctx.lake.write(step.table, reader, step.materialization, batch)
+        record_table_lineage(ctx, step.table, inputs, commit)
         return StepOutcome(table=step.table, commit=commit, inputs=versions, engine=engine_name)
 
 

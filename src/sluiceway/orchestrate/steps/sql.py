@@ -10,7 +10,7 @@ those files as one transaction tagged with the step's batch.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from sluiceway.orchestrate.steps.base import StepOutcome
@@ -21,19 +21,34 @@ from sluiceway.orchestrate.steps.incremental import (
     restrict,
 )
 from sluiceway.orchestrate.steps.inputs import known_tables, pin_inputs, source_label
+from sluiceway.orchestrate.steps.lineage import record_sql_lineage
 
 if TYPE_CHECKING:
+    from sqlglot import exp
+
     from sluiceway.engines.base import Input
     from sluiceway.lake.commit import WriteContext
     from sluiceway.orchestrate.context import StepContext
     from sluiceway.spec.steps import SqlStep
 
 
+@dataclass(frozen=True)
+class Analysed:
+    """A step's SELECT, rendered and checked: the text, its tree and the tables it reads."""
+
+    sql: str
+    query: exp.Query
+    tables: list[str]
+
+
 class SqlStepExecutor:
     """Runs ``type: sql`` steps."""
 
-    def sql(self, step: SqlStep, ctx: StepContext) -> tuple[str, str]:
-        """The rendered SELECT and the name errors point at (the file, or pipeline.step)."""
+    def analyse(self, step: SqlStep, ctx: StepContext) -> Analysed:
+        """Render, parse and check the SELECT; errors point at the file (or pipeline.step)."""
+        from sluiceway.sql.deps import check_tables
+        from sluiceway.sql.guard import check_functions
+        from sluiceway.sql.parse import parse_query
         from sluiceway.sql.render import render_sql
 
         if step.sql is not None:
@@ -46,23 +61,20 @@ class SqlStepExecutor:
         rendered = render_sql(
             text, params=ctx.params(step), run=ctx.run.template_values(), path=path
         )
-        return rendered, path
+        query = parse_query(rendered, path=path)
+        check_functions(query, rendered, path=path)
+        tables = check_tables(query, known_tables(ctx), path=path, source=rendered)
+        return Analysed(rendered, query, tables)
 
     def dependencies(self, step: SqlStep, ctx: StepContext) -> list[str]:
         """The tables the SELECT reads; an unknown or unqualified name is an error."""
-        from sluiceway.sql.deps import check_tables
-        from sluiceway.sql.guard import check_functions
-        from sluiceway.sql.parse import parse_query
-
-        rendered, path = self.sql(step, ctx)
-        query = parse_query(rendered, path=path)
-        check_functions(query, rendered, path=path)
-        return check_tables(query, known_tables(ctx), path=path, source=rendered)
+        return self.analyse(step, ctx).tables
 
     def execute(self, step: SqlStep, ctx: StepContext, batch: WriteContext) -> StepOutcome:
         """Compute the SELECT on the step's engine and commit it as batch ``batch``."""
-        rendered, _ = self.sql(step, ctx)
-        inputs = pin_inputs(self.dependencies(step, ctx), ctx)
+        analysed = self.analyse(step, ctx)
+        rendered = analysed.sql
+        inputs = pin_inputs(analysed.tables, ctx)
         batch = replace(batch, source=source_label(inputs))
         engine_name = ctx.engine_name(step)
         engine = ctx.engines.get(engine_name)
@@ -72,6 +84,7 @@ class SqlStepExecutor:
         with lake.staging(step.table, batch) as output:
             staged = engine.stage(rendered, inputs, output)
             commit = lake.commit_staged(step.table, staged, step.materialization, batch)
+        record_sql_lineage(ctx, step.table, analysed.query, inputs, commit)
         metrics: dict[str, Any] = {"staged_files": len(staged.files)}
         if step.incremental is not None:
             metrics["watermark"] = batch.metadata.get(WATERMARK_KEY)
