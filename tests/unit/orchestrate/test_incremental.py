@@ -48,3 +48,70 @@ def test_second_run_reads_only_rows_above_the_watermark(workspace) -> None:
     third = workspace.run("silver")
     assert third.status == "succeeded"
     assert table.count() == 3
+
+
+BY_VERSION = """
+name: silver
+steps:
+  - name: events
+    type: sql
+    query: SELECT id, day FROM raw.events
+    table: silver.events
+    materialization: append
+    incremental: {by: version}
+"""
+
+
+def test_by_version_reads_only_files_committed_since_the_last_run(workspace) -> None:
+    from sluiceway.lake.registration import TableOptions
+
+    workspace.write(
+        "pipelines/raw.yaml",
+        "name: raw\ntables:\n  raw.events: {partition_by: [day]}\n"
+        "steps:\n  - {name: e, type: sql, query: SELECT 1 AS id, table: raw.events}\n",
+    )
+    workspace.write("pipelines/silver.yaml", BY_VERSION)
+
+    def seed(ids: list[int], day: str, batch: int) -> None:
+        lake = workspace.lake()
+        lake.tables["raw.events"] = TableOptions(partition_by=("day",))
+        from sluiceway.lake.commit import WriteContext
+
+        data = pa.table({"id": pa.array(ids, pa.int64()), "day": [day] * len(ids)})
+        lake.write("raw.events", data, "append", WriteContext("seed", "seed/e", batch))
+
+    seed([1, 2], "2026-05-01", 1)
+    assert workspace.run("silver").status == "succeeded"
+    seed([3], "2026-05-02", 2)
+    seed([4], "2026-05-01", 3)
+    second = workspace.run("silver")
+    assert second.status == "succeeded", second.steps
+    table = workspace.lake().table("silver.events")
+    data = table.read()
+    assert sorted(
+        zip(data.column("id").to_pylist(), data.column("day").to_pylist(), strict=True)
+    ) == [
+        (1, "2026-05-01"),
+        (2, "2026-05-01"),
+        (3, "2026-05-02"),
+        (4, "2026-05-01"),
+    ]
+    assert workspace.run("silver").status == "succeeded"
+    assert table.count() == 4  # nothing new: nothing read twice
+
+
+def test_by_version_refuses_when_upstream_rows_were_rewritten(workspace) -> None:
+    from sluiceway.lake.commit import WriteContext
+
+    workspace.write(
+        "pipelines/raw.yaml",
+        "name: raw\nsteps:\n  - {name: e, type: sql, query: SELECT 1 AS id, table: raw.events}\n",
+    )
+    workspace.write("pipelines/silver.yaml", BY_VERSION.replace("id, day", "id"))
+    lake = workspace.lake()
+    lake.write("raw.events", pa.table({"id": [1]}), "append", WriteContext("s", "seed/e", 1))
+    assert workspace.run("silver").status == "succeeded"
+    lake.write("raw.events", pa.table({"id": [9]}), "overwrite", WriteContext("s", "seed/e", 2))
+    report = workspace.run("silver")
+    assert report.status == "failed"
+    assert "raw.events version 1 (WRITE) removed or rewrote rows" in (report.steps[0].error or "")

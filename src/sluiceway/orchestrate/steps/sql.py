@@ -20,6 +20,7 @@ from sluiceway.orchestrate.steps.incremental import (
     next_watermark,
     restrict,
 )
+from sluiceway.orchestrate.steps.incremental_versions import VERSION, encode, since
 from sluiceway.orchestrate.steps.inputs import known_tables, pin_inputs, source_label
 from sluiceway.orchestrate.steps.lineage import record_sql_lineage
 
@@ -104,17 +105,30 @@ class SqlStepExecutor:
         batch: WriteContext,
     ) -> tuple[dict[str, Input], WriteContext]:
         """Inputs read from above the last watermark; the batch carrying the next one."""
-        from sluiceway.errors import UsageError
-
         assert step.incremental is not None
         column = step.incremental.by
-        if column == "version":
-            raise UsageError(
-                f"step {step.name}: incremental by version is not available yet",
-                hint="use incremental: {by: _sw_loaded_at} to read rows loaded since last run",
-            )
+        if column == VERSION:
+            return self._since_versions(ctx, step, inputs, batch)
         previous = last_watermark(ctx.lake.table(step.table), batch.app_id, column)
         restricted = restrict(inputs, column, previous)
         engine = ctx.engines.get(ctx.engine_name(step))
         metadata = next_watermark(engine, restricted, column, previous)
         return restricted, replace(batch, metadata={**batch.metadata, **metadata})
+
+    def _since_versions(
+        self, ctx: StepContext, step: SqlStep, inputs: dict[str, Input], batch: WriteContext
+    ) -> tuple[dict[str, Input], WriteContext]:
+        """Inputs reduced to the files added since the versions the last run recorded."""
+        import json
+
+        previous = last_watermark(ctx.lake.table(step.table), batch.app_id, VERSION) or {}
+        seen = previous.get("versions", {}) if isinstance(previous, dict) else {}
+        reduced = {
+            name: since(item, ctx.lake.table(name), seen.get(name)) for name, item in inputs.items()
+        }
+        mark = {
+            WATERMARK_KEY: json.dumps(
+                {"column": VERSION, "type": "versions", "value": encode(inputs)}
+            )
+        }
+        return reduced, replace(batch, metadata={**batch.metadata, **mark})
