@@ -120,6 +120,12 @@ def read_input(spark: SparkSession, item: Input) -> DataFrame:
     if ddl is not None:
         reader = reader.schema(ddl)
     frame = reader.parquet(*(hadoop_path(f) for f in item.files))
+    if item.newer_than is not None:
+        # An incremental step's watermark: only rows above it, as every engine must.
+        from pyspark.sql import functions as F
+
+        column, value = item.newer_than
+        frame = frame.where(F.col(quoted(column)) > F.lit(value))
     # Spark moves partition columns last; DuckDB (and SELECT *) keep the table's order.
     return frame.selectExpr(*names)
 
