@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -97,18 +96,14 @@ SAME_TYPES = {
 @pytest.fixture(scope="module")
 def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]:
     require_service("Spark (pyspark and Java)", probe_spark)
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    from pyspark.sql import SparkSession
+    # The engine's own session: it reuses the process's JVM, and keeps working after another
+    # test used Spark Connect (pyspark's builder would then only make Connect sessions).
+    from sluiceway.engines.spark.session import open_session
+    from sluiceway.spec.settings import SparkSettings
 
     warehouse = tmp_path_factory.mktemp("spark-warehouse")
-    builder = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.warehouse.dir", str(warehouse))
-    )
-    for key, value in TEST_CONF.items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    conf = {**TEST_CONF, "spark.sql.warehouse.dir": str(warehouse)}
+    spark = open_session(SparkSettings(master="local[2]", conf=conf))
     spark.createDataFrame(ROWS, schema=SPARK_TYPES).createOrReplaceTempView("sluiceway_sql_t")
     con = duckdb.connect()
     con.sql("SET TimeZone = 'UTC'")

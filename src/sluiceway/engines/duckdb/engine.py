@@ -5,13 +5,15 @@ Inputs are registered as pyarrow datasets of their pinned snapshot and exposed u
 into the scan: no table is ever loaded into Python memory. Results are written by DuckDB's
 own Parquet writer (``COPY … TO``), which is faster and leaner than handing Arrow batches to
 another writer; the lake then commits those files to the Delta log without rewriting them.
+Both ends are sized to ``memory_limit``: input scans hold a few row groups (``scan``), the
+writer cuts row groups by bytes and retries on one thread when memory runs out (``write``).
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import duckdb
 from sqlglot import exp
@@ -19,6 +21,8 @@ from sqlglot import exp
 from sluiceway.engines.base import Capabilities, Input, Output, Staged
 from sluiceway.engines.duckdb.connection import connect
 from sluiceway.engines.duckdb.literals import literal
+from sluiceway.engines.duckdb.scan import bounded_dataset
+from sluiceway.engines.duckdb.write import write_parquet
 from sluiceway.engines.errors import QueryError
 from sluiceway.engines.staging import list_staged
 
@@ -64,7 +68,7 @@ class DuckDBEngine:
                 continue
             layer, _, table = name.partition(".")
             scan = f"__sw_scan_{len(self._registered)}_{layer}_{table}"
-            con.register(scan, item.dataset())
+            con.register(scan, bounded_dataset(item))
             view = exp.Create(
                 this=exp.Table(this=exp.to_identifier(table), db=exp.to_identifier(layer)),
                 kind="VIEW",
@@ -108,8 +112,8 @@ class DuckDBEngine:
         relation.create_view(RESULT_VIEW, replace=True)
         columns = list(relation.columns)
         select = self._projection(columns, output)
+        write_parquet(self._connection, select, output)
         try:
-            self._connection.execute(_copy(select, output).sql("duckdb"))
             schema = self._connection.sql(select.limit(0).sql("duckdb")).to_arrow_table().schema
         except duckdb.Error as exc:
             raise QueryError(f"the query failed in DuckDB: {exc}") from exc
@@ -144,27 +148,3 @@ class DuckDBEngine:
                 hint="select the table's partition columns",
             )
         return exp.select(*select).from_(exp.to_identifier(RESULT_VIEW))
-
-
-def _copy(select: exp.Select, output: Output) -> exp.Copy:
-    """``COPY (select) TO dir (FORMAT parquet, …)`` as a sqlglot expression."""
-
-    def param(name: str, value: exp.Expression) -> exp.CopyParameter:
-        return exp.CopyParameter(this=exp.var(name), expression=value)
-
-    params: list[Any] = [
-        param("FORMAT", exp.var("parquet")),
-        param("COMPRESSION", exp.var("zstd")),
-        param("COMPRESSION_LEVEL", exp.Literal.number(output.compression_level)),
-        param("FILE_SIZE_BYTES", exp.Literal.number(output.target_file_size)),
-        param("FILENAME_PATTERN", exp.Literal.string("part-{uuid}")),
-    ]
-    if output.partition_by:
-        keys = [exp.column(c, quoted=True) for c in output.partition_by]
-        params.append(param("PARTITION_BY", exp.Tuple(expressions=keys)))
-    return exp.Copy(
-        this=exp.Subquery(this=select),
-        kind=False,
-        files=[exp.Literal.string(output.directory)],
-        params=params,
-    )

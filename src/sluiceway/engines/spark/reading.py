@@ -121,11 +121,10 @@ def read_input(spark: SparkSession, item: Input) -> DataFrame:
         reader = reader.schema(ddl)
     frame = reader.parquet(*(hadoop_path(f) for f in item.files))
     if item.newer_than is not None:
-        # An incremental step's watermark: only rows above it, as every engine must.
-        from pyspark.sql import functions as F
-
-        column, value = item.newer_than
-        frame = frame.where(F.col(quoted(column)) > F.lit(value))
+        # An incremental step's watermark: only rows above it, as every engine must. The
+        # condition is SQL text, not a pyspark Column: once a process has used Spark
+        # Connect, pyspark's column functions build Connect columns a JVM session rejects.
+        frame = frame.where(_above(*item.newer_than))
     # Spark moves partition columns last; DuckDB (and SELECT *) keep the table's order.
     return frame.selectExpr(*names)
 
@@ -172,3 +171,19 @@ def register(
 def table_key(table: exp.Table) -> str:
     """``layer.name`` of a table reference, lower-cased (both dialects fold unquoted names)."""
     return ".".join(part.name.lower() for part in table.parts)
+
+
+def _above(column: str, value: object) -> str:
+    """``column > value`` in Spark SQL, the value as a typed literal (built with sqlglot)."""
+    import datetime as dt
+
+    literal: exp.Expr
+    if isinstance(value, dt.datetime):
+        literal = exp.cast(exp.Literal.string(value.isoformat()), "TIMESTAMP")
+    elif isinstance(value, dt.date):
+        literal = exp.cast(exp.Literal.string(value.isoformat()), "DATE")
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        literal = exp.Literal.string(str(value))
+    else:
+        literal = exp.Literal.number(value)
+    return exp.GT(this=exp.column(column, quoted=True), expression=literal).sql("spark")
