@@ -4,18 +4,24 @@ Run: ``.venv/bin/python benchmarks/lake.py [--rows 10000000] [--rounds 3] [--qui
 Writes ``benchmarks/results/lake.md``. ``--quick`` is a smoke run (200k rows, TPC-H SF 0.01).
 
 Every measured operation runs in a fresh child process (this file with ``--child``), which
-reports its wall time around the operation alone and its peak RSS (``VmHWM``, input data
-included — the same data on both sides). Platform and baseline alternate, the order
-swapped every round; figures are medians over ``--rounds``.
+reports its wall time and CPU time (all threads) around the operation alone and its peak RSS
+(``VmHWM``, input data included — the same data on both sides). Platform and baseline
+alternate, the order swapped every round; figures are medians over ``--rounds``. The CPU
+time is reported because the benchmark machine is shared: wall times move with the load of
+other processes, CPU times much less.
 
 1. write ``--rows`` rows × 10 columns: ``Lake.write(..., "append")`` (lineage columns, schema
    policy, exactly-once commit) vs ``write_deltalake``;
 2. merge ``rows/10`` changed rows (90% updates of keys spread over the table, 10% new keys):
-   ``Lake.write(..., Merge)`` (row hash, key checks, narrowing, conditional update) vs
+   ``Lake.write(..., Merge)`` (row hash, key checks, then copy-on-write or a narrowed MERGE
+   as ``sluiceway.lake.merge_policy`` decides) vs
    ``dt.merge(...).when_matched_update_all().when_not_matched_insert_all()``, each on a
    fresh copy of a table built the same way by its own path;
 3. TPC-H ``lineitem ⋈ orders`` sorted by ``l_orderkey``: merge 1% changed rows, contiguous
-   orders and random orders, platform vs plain MERGE on fresh copies; time and files rewritten.
+   orders and random orders, platform vs plain MERGE on fresh copies; time and files rewritten;
+4. with ``--policy``: the platform's two merge strategies against each other (forced), for
+   batches updating 1%, 10% and 50% of the merge table's rows — the data behind
+   ``sluiceway.lake.merge_policy.MAX_SOURCE_SHARE``.
 
 Both sides write zstd level 3 (the platform's default), so the figures compare the paths,
 not the codecs.
@@ -154,15 +160,19 @@ def child(op: str, args: dict[str, Any]) -> dict[str, Any]:
     import sluiceway.lake.materializations.append
     import sluiceway.lake.materializations.merge  # noqa: F401
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     if op == "write_platform":
         lake.write("bench.t", data, "append", _ctx(1))
     elif op == "write_raw":
         write_deltalake(args["uri"], data, writer_properties=_writer_properties())
     elif op == "merge_platform":
+        if "strategy" in args:
+            _force_strategy(args["strategy"])
         spec = Merge(type="merge", keys=args["keys"])
         result = lake.write("bench.t", data, spec, _ctx(args["batch"]))
-        metrics = {k: v for k, v in result.metrics.items() if k.startswith("num_")}
+        metrics = {
+            k: v for k, v in result.metrics.items() if k.startswith("num_") or k == "strategy"
+        }
     elif op == "merge_raw":
         dt = DeltaTable(args["uri"])
         predicate = " AND ".join(f"t.{k} = s.{k}" for k in args["keys"])
@@ -180,8 +190,21 @@ def child(op: str, args: dict[str, Any]) -> dict[str, Any]:
         )
     else:
         raise SystemExit(f"unknown op {op}")
-    seconds = time.perf_counter() - start
-    return {"seconds": seconds, "rss_mb": _peak_rss_mb(), "metrics": metrics}
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"seconds": seconds, "cpu": cpu, "rss_mb": _peak_rss_mb(), "metrics": metrics}
+
+
+def _force_strategy(name: str) -> None:
+    """Make the merge policy pick ``name`` wherever both strategies apply."""
+    from sluiceway.lake import merge_policy
+
+    decision = merge_policy.Decision(merge_policy.Strategy(name), "forced by the benchmark")
+    choose = merge_policy.choose
+
+    def forced(refusal: str | None, *args: Any, **kwargs: Any) -> Any:
+        return choose(refusal, *args, **kwargs) if refusal else decision
+
+    merge_policy.choose = forced  # type: ignore[assignment]
 
 
 def measure(op: str, env: dict[str, str] | None = None, **args: Any) -> dict[str, Any]:
@@ -218,7 +241,12 @@ def alternate(rounds: int, platform: Any, baseline: Any) -> tuple[list[dict], li
         order = [(platform, plat), (baseline, base)]
         for fn, sink in order if r % 2 == 0 else reversed(order):
             sink.append(fn())
-            print(f"  round {r + 1}: {fn.__name__} {sink[-1]['seconds']:.2f} s", flush=True)
+            done = sink[-1]
+            print(
+                f"  round {r + 1}: {fn.__name__} {done['seconds']:.2f} s, cpu {done['cpu']:.2f} s,"
+                f" {done['rss_mb']:.0f} MB, load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
     return plat, base
 
 
@@ -262,6 +290,47 @@ def bench_merge(rows: int, rounds: int) -> dict[str, Any]:
 
     plat, base = alternate(rounds, platform, baseline)
     return {"platform": plat, "baseline": base}
+
+
+def update_data(n: int, changes: int) -> pa.Table:
+    """``changes`` updates of distinct keys spread over [0, n), every value changed."""
+    i = pa.array(range(changes), pa.int64())
+    x = pc.add(pc.multiply(i, 1_000_003), 12_345)
+    return rows_for(pc.subtract(x, pc.multiply(pc.divide(x, n), n)), 1)
+
+
+POLICY_SHARES = (0.01, 0.1, 0.5)
+
+
+def bench_policy(rows: int, rounds: int) -> dict[str, Any]:
+    """Copy-on-write vs MERGE, both through ``Lake.write``, on the merge benchmark's table."""
+    base_lake, lake_root = WORK / "m-base-lake", WORK / "p-lake"
+    out: dict[str, Any] = {}
+    for share in POLICY_SHARES:
+        changes = WORK / f"updates-{share}.parquet"
+        pq.write_table(update_data(rows, int(rows * share)), changes)
+        print(f" policy {share:.0%}", flush=True)
+
+        def run(strategy: str, changes: Path = changes) -> dict:
+            copy_table(base_lake, lake_root)
+            return measure(
+                "merge_platform",
+                root=str(lake_root),
+                data=str(changes),
+                keys=["id"],
+                batch=2,
+                strategy=strategy,
+            )
+
+        def copy_on_write() -> dict:
+            return run("copy_on_write")
+
+        def merge() -> dict:
+            return run("merge")
+
+        cow, mrg = alternate(rounds, copy_on_write, merge)
+        out[str(share)] = {"platform": cow, "baseline": mrg}
+    return out
 
 
 def tpch_tables(sf: float) -> pa.Table:
@@ -365,7 +434,14 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}×"
 
 
-def report(args: argparse.Namespace, write: dict, merge: dict, tpch: dict | None) -> str:
+def report(
+    args: argparse.Namespace,
+    write: dict,
+    merge: dict,
+    tpch: dict | None,
+    load: tuple,
+    policy: dict | None = None,
+) -> str:
     sys.path.insert(0, str(HERE))
     import deltalake
     from _machine import describe
@@ -381,24 +457,26 @@ def report(args: argparse.Namespace, write: dict, merge: dict, tpch: dict | None
         "",
         f"- {describe()}",
         f"- deltalake {deltalake.__version__}, pyarrow {pa.__version__}",
-        f"- load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
+        f"- load average (1, 5, 15 min) at the start: {', '.join(f'{x:.1f}' for x in load)};"
+        f" at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
         " (the machine is shared: other processes ran during the measurements)",
         "",
         "## Write and merge",
         "",
-        "| operation | platform s | baseline s | time ratio | platform peak MB | baseline peak MB"
-        " | memory ratio |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| operation | platform s | baseline s | time ratio | platform CPU s | baseline CPU s"
+        " | CPU ratio | platform peak MB | baseline peak MB | memory ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, res in (
         (f"write {args.rows:,} rows × 10 cols", write),
         (f"merge {args.rows // 10:,} changed rows into {args.rows:,}", merge),
     ):
         ps, bs = median(res["platform"], "seconds"), median(res["baseline"], "seconds")
+        pc_, bc = median(res["platform"], "cpu"), median(res["baseline"], "cpu")
         pm, bm = median(res["platform"], "rss_mb"), median(res["baseline"], "rss_mb")
         lines.append(
-            f"| {label} | {ps:.2f} | {bs:.2f} | {_ratio(ps, bs)} | {pm:,.0f} | {bm:,.0f}"
-            f" | {_ratio(pm, bm)} |"
+            f"| {label} | {ps:.2f} | {bs:.2f} | {_ratio(ps, bs)} | {pc_:.2f} | {bc:.2f}"
+            f" | {_ratio(pc_, bc)} | {pm:,.0f} | {bm:,.0f} | {_ratio(pm, bm)} |"
         )
     m = merge["platform"][0]["metrics"]
     lines += [
@@ -410,9 +488,31 @@ def report(args: argparse.Namespace, write: dict, merge: dict, tpch: dict | None
         ".when_matched_update_all().when_not_matched_insert_all()` into a table `write_deltalake`"
         " created. Changes: 90% updates of keys spread over the whole key range, 10% new keys,"
         f" every value changed (platform merge: {m.get('num_target_rows_updated', '?'):,} updated,"
-        f" {m.get('num_target_rows_inserted', '?'):,} inserted).",
-        "- peak MB is the child's VmHWM, which includes reading the input Parquet file.",
+        f" {m.get('num_target_rows_inserted', '?'):,} inserted, strategy"
+        f" `{m.get('strategy', '?')}`).",
+        "- peak MB is the child's VmHWM, which includes reading the input Parquet file; CPU s is"
+        " the child's user + system time during the operation (all threads).",
     ]
+    if policy:
+        lines += [
+            "",
+            "## Copy-on-write vs MERGE (the merge policy's data)",
+            "",
+            f"Both through `Lake.write` into the {args.rows:,}-row table of the merge benchmark,"
+            " strategy forced; updates of keys spread over every file, every value changed.",
+            "",
+            "| batch | copy-on-write s | MERGE s | time ratio | copy-on-write CPU s | MERGE CPU s"
+            " | CPU ratio | copy-on-write peak MB | MERGE peak MB |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for share, res in policy.items():
+            ps, bs = median(res["platform"], "seconds"), median(res["baseline"], "seconds")
+            pc_, bc = median(res["platform"], "cpu"), median(res["baseline"], "cpu")
+            pm, bm = median(res["platform"], "rss_mb"), median(res["baseline"], "rss_mb")
+            lines.append(
+                f"| {float(share):.0%} of the rows | {ps:.2f} | {bs:.2f} | {_ratio(ps, bs)}"
+                f" | {pc_:.2f} | {bc:.2f} | {_ratio(pc_, bc)} | {pm:,.0f} | {bm:,.0f} |"
+            )
     if tpch:
         lines += [
             "",
@@ -423,16 +523,21 @@ def report(args: argparse.Namespace, write: dict, merge: dict, tpch: dict | None
             f" ({tpch['files']['platform']} files platform, {tpch['files']['baseline']} baseline)."
             " Each round merges into a fresh copy of the table.",
             "",
-            "| changed rows | platform s | plain MERGE s | time ratio | platform files"
-            " removed/added | plain files removed/added |",
-            "|---|---:|---:|---:|---:|---:|",
+            "| changed rows | platform s | plain MERGE s | time ratio | platform CPU s"
+            " | plain CPU s | CPU ratio | platform peak MB | plain peak MB | platform strategy"
+            " | platform files removed/added | plain files removed/added |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
         ]
         for kind in ("contiguous", "random"):
             res = tpch[kind]
             ps, bs = median(res["platform"], "seconds"), median(res["baseline"], "seconds")
+            pc_, bc = median(res["platform"], "cpu"), median(res["baseline"], "cpu")
+            pr, br = median(res["platform"], "rss_mb"), median(res["baseline"], "rss_mb")
             pm, bm = res["platform"][0]["metrics"], res["baseline"][0]["metrics"]
             lines.append(
                 f"| {res['changed']:,} ({kind} orders) | {ps:.2f} | {bs:.2f} | {_ratio(ps, bs)}"
+                f" | {pc_:.2f} | {bc:.2f} | {_ratio(pc_, bc)} | {pr:,.0f} | {br:,.0f}"
+                f" | `{pm.get('strategy', '?')}`"
                 f" | {pm['num_target_files_removed']}/{pm['num_target_files_added']}"
                 f" | {bm['num_target_files_removed']}/{bm['num_target_files_added']} |"
             )
@@ -440,10 +545,10 @@ def report(args: argparse.Namespace, write: dict, merge: dict, tpch: dict | None
             "",
             "- contiguous: 1% of the orders, consecutive order keys (a day's late updates);"
             " random: 1% of the orders, evenly spread over the key range.",
-            "- the platform narrows the MERGE with the source's key ranges"
-            " (`t.l_orderkey >= min AND t.l_orderkey <= max`, same for `l_linenumber`), so"
-            " delta-rs skips files by their statistics; a spread-out change spans the whole"
-            " range and cannot be narrowed that way.",
+            "- copy-on-write reads only the files whose key range (from the log's statistics)"
+            " holds a changed key, first their keys and hashes only, then rewrites the files"
+            " with a changed row in place; a spread-out change touches every file, a contiguous"
+            " one a single file. The plain MERGE is not narrowed (`t.k = s.k` only).",
         ]
     return "\n".join(lines) + "\n"
 
@@ -455,6 +560,7 @@ def main() -> None:
     parser.add_argument("--sf", type=float, default=1.0)
     parser.add_argument("--quick", action="store_true", help="200k rows, TPC-H SF 0.01")
     parser.add_argument("--skip-tpch", action="store_true")
+    parser.add_argument("--policy", action="store_true", help="also copy-on-write vs MERGE")
     parser.add_argument("--child", nargs=2, metavar=("OP", "ARGS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -463,12 +569,14 @@ def main() -> None:
     if args.quick:
         args.rows, args.sf = 200_000, 0.01
     WORK.mkdir(parents=True, exist_ok=True)
+    load = os.getloadavg()
     print(f"write {args.rows:,} rows", flush=True)
     write = bench_write(args.rows, args.rounds)
     print(f"merge {args.rows // 10:,} rows", flush=True)
     merge = bench_merge(args.rows, args.rounds)
     tpch = None if args.skip_tpch else bench_tpch(args.sf, args.rounds)
-    text = report(args, write, merge, tpch)
+    policy = bench_policy(args.rows, args.rounds) if args.policy else None
+    text = report(args, write, merge, tpch, load, policy)
     RESULTS.write_text(text)
     print(text)
 

@@ -76,7 +76,7 @@ def _hash_batch(batch: pa.RecordBatch, columns: Sequence[str]) -> pa.Array:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    h: pa.Array = pa.array([_SEED] * batch.num_rows, pa.uint64())
+    h: pa.Array = pa.repeat(_u64(_SEED), batch.num_rows)
     for name in columns:
         h = _mix(pc.add(pc.multiply(h, _u64(_FOLD)), _hash_column(batch.column(name))))
     return h.view(pa.int64())
@@ -152,7 +152,8 @@ def _hash_bytes(values: pa.Array) -> pa.Array:
     longest = pc.max(lengths).as_py() or 0
     h = pc.bit_wise_xor(pc.cast(lengths, pa.uint64()), _u64(_SEED))
     if longest:
-        pad = pa.scalar(b"\0" * LONG_VALUE, pa.large_binary())
+        # Only the words folded below are read: padding beyond them would be copied for nothing.
+        pad = pa.scalar(b"\0" * (-(-min(longest, LONG_VALUE) // 8) * 8), pa.large_binary())
         empty = pa.scalar(b"", pa.large_binary())
         padded = pc.binary_join_element_wise(values, pad, empty)
         for start in range(0, min(longest, LONG_VALUE), 8):

@@ -1,8 +1,10 @@
-"""Concurrent merges: 4 processes × 20 merges on disjoint keys into one table, on each store.
+"""Concurrent merges: 4 processes × 20 merges on disjoint keys into one table, on each store;
+and 4 processes inserting the same new keys at the same time.
 
 Each merge that loses the commit race must be reloaded and re-run (delta-rs does not retry
-a MERGE), so at the end every process's rows hold the values of its last batch, every
-process's last batch is in the log, and every version of the table is readable.
+a MERGE, and a copy-on-write commit is rejected too), so at the end every process's rows
+hold the values of its last batch, every process's last batch is in the log, every version
+of the table is readable — and a key inserted by several processes at once is there once.
 
 The workers are this file run as a script in fresh interpreters (delta-rs panics in forked
 children, and spawn would need this module importable by name).
@@ -22,6 +24,8 @@ import pytest
 PROCESSES = 4
 MERGES = 20
 KEYS = 50
+SHARED_MERGES = 5
+SHARED_KEYS = list(range(7000, 7010))
 
 pytestmark = pytest.mark.slow
 
@@ -59,8 +63,24 @@ def _merge(target: Any, worker: int, batch: int, workers: tuple[int, ...] = ()) 
     return MergeMaterializer().write(target, with_lineage(rows.to_reader(), ctx), ctx, spec)
 
 
-def worker_main(spec_json: str, worker: int) -> None:
-    """Run ``MERGES`` merges for ``worker``; print how many conflicts were retried."""
+def _merge_shared(target: Any, worker: int, batch: int) -> Any:
+    """Upsert the keys every worker writes (new to the table at first): last writer wins."""
+    import pyarrow as pa
+
+    from sluiceway.lake.commit import WriteContext
+    from sluiceway.lake.lineage import with_lineage
+    from sluiceway.lake.materializations.merge import MergeMaterializer
+    from sluiceway.spec.materializations import Merge
+
+    count = len(SHARED_KEYS)
+    rows = pa.table({"id": SHARED_KEYS, "worker": [worker] * count, "value": [batch] * count})
+    ctx = WriteContext(run_id=f"s{worker}-b{batch}", app_id=f"shared/w{worker}", batch=batch)
+    spec = Merge(type="merge", keys=["id"])
+    return MergeMaterializer().write(target, with_lineage(rows.to_reader(), ctx), ctx, spec)
+
+
+def worker_main(spec_json: str, worker: int, mode: str = "disjoint") -> None:
+    """Run the merges of ``worker`` in ``mode``; print how many conflicts were retried."""
     from sluiceway.lake import commit
 
     conflicts = 0
@@ -74,28 +94,22 @@ def worker_main(spec_json: str, worker: int) -> None:
 
     commit.is_conflict = counting  # type: ignore[assignment]
     target = _target(_storage(json.loads(spec_json)))
-    for batch in range(1, MERGES + 1):
-        result = _merge(target, worker, batch)
+    shared = mode == "shared"
+    for batch in range(1, (SHARED_MERGES if shared else MERGES) + 1):
+        result = _merge_shared(target, worker, batch) if shared else _merge(target, worker, batch)
         assert not result.skipped, result
     print(json.dumps({"conflicts": conflicts}))
 
 
-@pytest.mark.timeout(240)
-def test_concurrent_merges_lose_nothing(lake_storage: Any) -> None:
+def _race(lake_storage: Any, mode: str) -> tuple[float, int]:
+    """Run ``PROCESSES`` workers in ``mode`` at once; return the time taken and conflicts."""
     from dataclasses import asdict
 
-    from deltalake import DeltaTable
-
     spec = {"root": lake_storage.root, "s3": asdict(lake_storage.s3) if lake_storage.s3 else None}
-    target = _target(lake_storage)
-    # The table exists before the race starts, with every worker's keys in one file: the
-    # first merges all rewrite that file, so some of them must conflict and be re-run.
-    _merge(target, 99, 1, workers=(*range(PROCESSES), 99))
-
     started = time.monotonic()
     procs = [
         subprocess.Popen(
-            [sys.executable, __file__, json.dumps(spec), str(worker)],
+            [sys.executable, __file__, json.dumps(spec), str(worker), mode],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -108,7 +122,20 @@ def test_concurrent_merges_lose_nothing(lake_storage: Any) -> None:
     for proc, (_, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err[-3000:]
     conflicts = sum(json.loads(out.splitlines()[-1])["conflicts"] for out, _ in outputs)
-    print(f"{PROCESSES}×{MERGES} merges in {elapsed:.1f} s, {conflicts} conflicts retried")
+    print(f"{PROCESSES} {mode} workers in {elapsed:.1f} s, {conflicts} conflicts retried")
+    return elapsed, conflicts
+
+
+@pytest.mark.timeout(240)
+def test_concurrent_merges_lose_nothing(lake_storage: Any) -> None:
+    from deltalake import DeltaTable
+
+    target = _target(lake_storage)
+    # The table exists before the race starts, with every worker's keys in one file: the
+    # first merges all rewrite that file, so some of them must conflict and be re-run.
+    _merge(target, 99, 1, workers=(*range(PROCESSES), 99))
+    started = time.monotonic()
+    elapsed, _ = _race(lake_storage, "disjoint")
 
     table = target.open()
     assert table is not None
@@ -135,5 +162,25 @@ def test_concurrent_merges_lose_nothing(lake_storage: Any) -> None:
     print(f"every version read in {time.monotonic() - started - elapsed:.1f} s")
 
 
+@pytest.mark.timeout(240)
+def test_concurrent_inserts_of_the_same_keys_never_duplicate_them(lake_storage: Any) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    target = _target(lake_storage)
+    _merge(target, 99, 1, workers=(99,))
+    _race(lake_storage, "shared")
+
+    table = target.open()
+    assert table is not None
+    rows = table.to_pyarrow_dataset(filesystem=lake_storage.filesystem(target.uri)).to_table()
+    ids = sorted(rows["id"].to_pylist())
+    assert ids == sorted([99 * 1000 + k for k in range(KEYS)] + SHARED_KEYS)  # each key once
+    for worker in range(PROCESSES):
+        assert table.transaction_version(f"shared/w{worker}") == SHARED_MERGES
+    shared = rows.filter(pc.is_in(rows["id"], pa.array(SHARED_KEYS)))
+    assert set(shared["value"].to_pylist()) == {SHARED_MERGES}  # every row from a last batch
+
+
 if __name__ == "__main__":
-    worker_main(sys.argv[1], int(sys.argv[2]))
+    worker_main(sys.argv[1], int(sys.argv[2]), *sys.argv[3:])

@@ -1,4 +1,4 @@
-"""``merge``: upsert a batch on its keys, in one narrowed, exactly-once MERGE.
+"""``merge``: upsert a batch on its keys, in one exactly-once commit.
 
 * New keys are inserted with ``_sw_created_at`` = ``_sw_updated_at`` = the batch's
   ``loaded_at``.
@@ -6,11 +6,14 @@
   (``_sw_row_hash``); it keeps ``_sw_created_at`` and gets a new ``_sw_updated_at``. An
   unchanged row is not touched at all: its run id and timestamps still name the load that
   last changed it, and its file is not rewritten.
-* The merge predicate carries the batch's partition values and key ranges (see
-  :mod:`sluiceway.lake.merge_narrowing`), so delta-rs reads and rewrites only the files the
-  batch can touch.
+* The batch is applied by copy-on-write (:mod:`sluiceway.lake.merge_copy_on_write`) or by
+  a delta-rs MERGE whose predicate carries the batch's partition values and key ranges (see
+  :mod:`sluiceway.lake.merge_narrowing`), as :mod:`sluiceway.lake.merge_policy` decides;
+  either way only the files the batch can touch are read, and only those with a changed
+  row are rewritten.
 * New nullable columns in the batch are added to the table (the schema policy was checked
-  by the caller). Target columns missing from the batch keep their values.
+  by the caller; such a batch goes to MERGE). Target columns missing from the batch keep
+  their values.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sluiceway.lake import lineage
+from sluiceway.lake import merge_copy_on_write as copy_on_write
 from sluiceway.lake import predicates as p
 from sluiceway.lake.commit import CommitResult, commit_properties
 from sluiceway.lake.merge_commit import merged, table_schema, write_keyed
@@ -63,7 +67,45 @@ def prepare(
 def merge_into(
     table: DeltaTable, target: Target, source: pa.Table, keys: list[str], ctx: WriteContext
 ) -> CommitResult:
-    """One MERGE of the prepared ``source`` into ``table``, narrowed by the source's keys."""
+    """Apply the prepared ``source`` to ``table``: copy-on-write or MERGE, as the policy says."""
+    from sluiceway.lake.merge_files import KeyIndex, candidates, data_files
+    from sluiceway.lake.merge_policy import Decision, Strategy, choose, refusal
+    from sluiceway.lake.merge_probe import sorted_keys
+
+    refused = refusal(table, source.schema, keys)
+    if refused is not None:
+        return _noted(
+            delta_merge(table, target, source, keys, ctx), Decision(Strategy.MERGE, refused)
+        )
+    actions = data_files(table)
+    index = KeyIndex(sorted_keys(source, keys), keys[0])
+    found = candidates(actions, index)
+    decision = choose(None, source.num_rows, sum(c.file.rows for c in found))
+    if decision.strategy is Strategy.MERGE:
+        return _noted(delta_merge(table, target, source, keys, ctx), decision)
+    result = copy_on_write.apply(
+        table,
+        target,
+        source,
+        keys,
+        ctx,
+        found=found,
+        index=index,
+        actions=actions,
+        operation=OPERATION,
+    )
+    return _noted(result, decision)
+
+
+def delta_merge(
+    table: DeltaTable, target: Target, source: pa.Table, keys: list[str], ctx: WriteContext
+) -> CommitResult:
+    """One delta-rs MERGE of the prepared ``source`` into ``table``, narrowed by its keys.
+
+    On an unpartitioned table, where copy-on-write may run concurrently, the commit carries
+    :data:`~sluiceway.lake.merge_copy_on_write.INSERT_GUARD`: its inserts must conflict
+    with a copy-on-write's.
+    """
     existing = {field.name for field in table_schema(table)}
     partitions = list(table.metadata().partition_columns)
     predicate = merge_predicate(keys, narrowing(source, keys, partitions))
@@ -79,6 +121,7 @@ def merge_into(
             f"{p.column(lineage.CREATED_AT, SOURCE)})"
         )
     inserts = {p.column(name): p.column(name, SOURCE) for name in source.column_names}
+    properties = commit_properties(ctx) if partitions else copy_on_write.guarded(ctx)
     before = table.version()
     metrics = (
         table.merge(
@@ -88,7 +131,7 @@ def merge_into(
             target_alias=TARGET,
             merge_schema=True,
             writer_properties=target.writer_properties(),
-            commit_properties=commit_properties(ctx),
+            commit_properties=properties,
         )
         .when_matched_update(updates, predicate=changed)
         .when_not_matched_insert(inserts)
@@ -106,3 +149,15 @@ def merge_into(
         unchanged=source.num_rows - inserted - updated,
         extra={"predicate": predicate},
     )
+
+
+def _noted(result: CommitResult, decision: Any) -> CommitResult:
+    """``result`` with the strategy and its reason in its metrics."""
+    from dataclasses import replace
+
+    metrics = {
+        **result.metrics,
+        "strategy": str(decision.strategy),
+        "strategy_reason": decision.reason,
+    }
+    return replace(result, metrics=metrics)
