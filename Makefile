@@ -46,6 +46,7 @@ docs: $(DEV)
 	$(BIN)/python -m sluiceway.spec.reference_doc > docs/reference/yaml.md
 
 bench: $(DEV)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
