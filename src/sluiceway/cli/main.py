@@ -11,6 +11,7 @@ import typer
 from sluiceway.cli import (
     events_cmd,
     history_cmd,
+    ingest_status_cmd,
     init_cmd,
     lineage_cmd,
     maintenance_cmd,
@@ -65,6 +66,7 @@ for module in (
     schema_cmd,
     pipelines_cmd,
     run_cmd,
+    ingest_status_cmd,
     query_cmd,
     events_cmd,
     tables_cmd,

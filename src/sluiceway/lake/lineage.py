@@ -56,13 +56,16 @@ def with_lineage(data: pa.RecordBatchReader, ctx: WriteContext) -> pa.RecordBatc
     """``data`` with the base lineage columns appended to every batch, streamed.
 
     Columns of the same names in ``data`` are replaced: lineage is the platform's, never the
-    source's, so a table copied from another keeps a true record of this load.
+    source's, so a table copied from another keeps a true record of this load. One
+    exception: a batch with no source of its own (``ctx.source`` None) keeps the per-row
+    ``_sw_source`` the platform already staged (file ingestion names each row's file).
     """
     import pyarrow as pa
 
     keep = [f for f in data.schema if f.name not in BASE_COLUMNS]
     schema = pa.schema([*keep, *lineage_fields()], metadata=data.schema.metadata)
     names = [f.name for f in keep]
+    staged_source = ctx.source is None and SOURCE in data.schema.names
     # Constant columns: built once per batch in C, not from a Python list per row.
     run_id = pa.scalar(ctx.run_id, pa.string())
     loaded_at = pa.scalar(ctx.loaded_at, pa.timestamp("us", tz="UTC"))
@@ -75,7 +78,7 @@ def with_lineage(data: pa.RecordBatchReader, ctx: WriteContext) -> pa.RecordBatc
             columns += [
                 pa.repeat(run_id, n),
                 pa.repeat(loaded_at, n),
-                pa.repeat(source, n),
+                batch.column(SOURCE) if staged_source else pa.repeat(source, n),
             ]
             yield pa.RecordBatch.from_arrays(columns, schema=schema)
 

@@ -213,6 +213,25 @@ class LedgerRepo:
             session.flush()
             return _record(row)
 
+    def claim(self, record_id: int, batch: int, content_hash: str | None = None) -> FileRecord:
+        """Name the batch that will commit this ``seen`` delivery, before anything is written.
+
+        After a crash, a delivery still ``seen`` with a batch is either in the table (that
+        batch committed: only the ledger update was lost) or not (the batch is redone under
+        the same number, so whatever it already committed elsewhere is not written twice).
+        """
+        with self._store.session(write=True) as session:
+            row = _get(session, record_id)
+            if row.status != "seen":
+                raise InvalidTransitionError(
+                    f"file {row.uri} is {row.status}; it cannot be claimed"
+                )
+            row.batch = batch
+            if content_hash is not None:
+                row.content_hash = content_hash
+            session.flush()
+            return _record(row)
+
     def mark_failed(self, record_id: int, error: str) -> FileRecord:
         """Record that loading the delivery failed (it may be retried)."""
         return self._mark(record_id, "failed", error)

@@ -113,6 +113,11 @@ class FilesSource(SpecModel):
     duplicate_content: Literal["skip", "load"] = Field(
         "skip", description="A file whose content was already loaded is skipped, or loaded."
     )
+    batch_files: int = Field(
+        500,
+        gt=0,
+        description="Most files committed together; a run with more makes several commits.",
+    )
 
 
 class DatabaseSource(SpecModel):

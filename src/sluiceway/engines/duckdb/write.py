@@ -29,10 +29,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def write_parquet(
-    connection: duckdb.DuckDBPyConnection, select: exp.Select, output: Output
-) -> None:
+def write_parquet(connection: duckdb.DuckDBPyConnection, select: exp.Select, output: Output) -> int:
     """Run ``COPY (select) TO output.directory``; on "Out of Memory", once more on one thread.
+
+    Returns:
+        The number of rows written.
 
     Raises:
         QueryError: the query failed, or ran out of memory on one thread too (the message
@@ -40,8 +41,7 @@ def write_parquet(
     """
     budget = MemoryBudget.of(connection)
     try:
-        connection.execute(copy_statement(select, output, budget).sql("duckdb"))
-        return
+        return _rows(connection.execute(copy_statement(select, output, budget).sql("duckdb")))
     except duckdb.OutOfMemoryException as exc:
         if budget.threads == 1:
             raise _out_of_memory(exc, budget, retried=False) from exc
@@ -57,13 +57,19 @@ def write_parquet(
     single = MemoryBudget(memory_limit=budget.memory_limit, threads=1)
     connection.execute("SET threads = 1")
     try:
-        connection.execute(copy_statement(select, output, single).sql("duckdb"))
+        return _rows(connection.execute(copy_statement(select, output, single).sql("duckdb")))
     except duckdb.OutOfMemoryException as exc:
         raise _out_of_memory(exc, budget, retried=True) from exc
     except duckdb.Error as exc:
         raise QueryError(f"the query failed in DuckDB: {exc}") from exc
     finally:
         connection.execute(f"SET threads = {budget.threads}")
+
+
+def _rows(result: duckdb.DuckDBPyConnection) -> int:
+    """The row count a ``COPY`` returns."""
+    row = result.fetchone()
+    return int(row[0]) if row else 0
 
 
 def copy_statement(select: exp.Select, output: Output, budget: MemoryBudget) -> exp.Copy:

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from sluiceway.orchestrate.steps.base import StepExecutor
 
 _EXECUTORS = {
+    "ingest": "sluiceway.orchestrate.steps.ingest:IngestStepExecutor",
     "sql": "sluiceway.orchestrate.steps.sql:SqlStepExecutor",
     "python": "sluiceway.orchestrate.steps.python:PythonStepExecutor",
 }

@@ -1,0 +1,1 @@
+"""File ingestion from the landing zone: see :mod:`sluiceway.ingest.files.step`."""

@@ -1,0 +1,563 @@
+"""The ``ingest`` step for files: list, claim, parse, quarantine, commit, record, dispose.
+
+Exactly once rests on the file ledger and the Delta app transaction agreeing:
+
+1. every listed file is a *delivery* in the ledger (path + mtime/size, or ETag);
+2. new deliveries are *claimed* for a batch number before anything is written;
+3. their good rows are staged and their bad rows written to ``<table>__quarantine``, both
+   tagged with that batch — the quarantine commit first, then the table's, which records
+   each file's counts in its commit metadata (``sluiceway.files``);
+4. the ledger marks them loaded; only then is a file moved or deleted (``on_processed``).
+
+A crash anywhere leaves claimed deliveries; the next run finds them first. If the table's
+log already holds their batch, only the ledger update was lost: the counts are read back
+from the commit. If not, the batch is redone *under the same number*, so a quarantine commit
+that did land is skipped rather than written twice.
+
+A file whose bytes were already loaded under another name is recorded ``duplicate`` and
+skipped (or loaded, with ``duplicate_content: load``). A file that cannot be read at all is
+recorded ``failed`` with the reason and a ``file.failed`` event; the others still load, and
+the failed file stays in the landing zone (a corrected file, with a new mtime, is a new
+delivery).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sluiceway.ingest.files.landing import Landing, LandingFile
+from sluiceway.ingest.files.result import FileResult, FileUnreadable, NewColumns
+from sluiceway.orchestrate.steps.base import StepOutcome
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from sluiceway.ingest.files.contract import Contract
+    from sluiceway.lake.commit import CommitResult, WriteContext
+    from sluiceway.lake.staged import Output
+    from sluiceway.meta.ledger import FileRecord, LedgerRepo
+    from sluiceway.orchestrate.context import StepContext
+    from sluiceway.spec.sources import FilesSource
+    from sluiceway.spec.steps import IngestStep
+
+FILES_KEY = "sluiceway.files"
+"""Commit metadata: each file's counts, so a lost ledger update can be recovered."""
+QUARANTINE_SUFFIX = "__quarantine"
+HISTORY_DEPTH = 1000
+CHUNK = 4 * 1024 * 1024
+
+
+@dataclass
+class _Loaded:
+    """A delivery parsed in this batch."""
+
+    file: LandingFile
+    record: FileRecord
+    result: FileResult
+
+
+@dataclass
+class _BatchReport:
+    loaded: list[_Loaded]
+    failed: int
+    duplicates: int
+    commit: CommitResult | None
+    quarantine: CommitResult | None
+
+
+def quarantine_table(table: str) -> str:
+    """``raw.orders`` → ``raw.orders__quarantine``."""
+    return f"{table}{QUARANTINE_SUFFIX}"
+
+
+def ingest_files(step: IngestStep, ctx: StepContext, batch: WriteContext) -> StepOutcome:
+    """Load every new file the step's glob selects, as batch ``batch`` (and later numbers)."""
+    from sluiceway.meta.ledger import LedgerRepo
+
+    assert ctx.store is not None, "file ingestion needs the metadata store (its ledger)"
+    source: FilesSource = step.source  # type: ignore[assignment]
+    landing = Landing.for_project(ctx.project)
+    ledger = LedgerRepo(ctx.store)
+    listed = landing.list(source.glob)
+    by_uri = {f.uri: f for f in listed}
+    reports = _recover(step, ctx, batch, landing, ledger, by_uri)
+    pending = _new_deliveries(step, ctx, landing, ledger, listed)
+    reports += _load_all(step, ctx, batch, landing, ledger, pending)
+    return _outcome(step, reports, listed)
+
+
+def ledger_claimed(ledger: LedgerRepo, ctx: StepContext, step: IngestStep) -> list[FileRecord]:
+    """Deliveries claimed for a batch that has not been recorded as loaded."""
+    seen = ledger.with_status(ctx.pipeline.name, step.name, ["seen"])
+    return [r for r in seen if r.batch is not None]
+
+
+def _recover(
+    step: IngestStep,
+    ctx: StepContext,
+    batch: WriteContext,
+    landing: Landing,
+    ledger: LedgerRepo,
+    by_uri: dict[str, LandingFile],
+) -> list[_BatchReport]:
+    """Finish the batches a crashed run claimed: record them, or redo them (same number)."""
+    from sluiceway.lake.commit import committed_batch
+
+    claimed = ledger_claimed(ledger, ctx, step)
+    if not claimed:
+        return []
+    table = ctx.lake.table(step.table)
+    last = committed_batch(table.delta(), batch.app_id) if table.exists() else None
+    reports = []
+    for number in sorted({r.batch for r in claimed if r.batch is not None}):
+        records = [r for r in claimed if r.batch == number]
+        if last is not None and last >= number:
+            _record_committed(step, ctx, batch.app_id, number, records, landing, ledger)
+            continue
+        pending = []
+        for record in records:
+            file = by_uri.get(record.uri)
+            if file is None:
+                ledger.mark_failed(record.id, "the file disappeared before it was committed")
+                continue
+            pending.append((file, record))
+        redo = replace(batch, batch=number)
+        report, rest = _load(step, ctx, redo, landing, ledger, pending, claimed=True)
+        reports.append(report)
+        if rest:  # files deferred by new columns: claimed again under a later number
+            reports.extend(_load_all(step, ctx, batch, landing, ledger, rest))
+    return reports
+
+
+def _load_all(
+    step: IngestStep,
+    ctx: StepContext,
+    batch: WriteContext,
+    landing: Landing,
+    ledger: LedgerRepo,
+    pending: list[tuple[LandingFile, FileRecord]],
+) -> list[_BatchReport]:
+    from sluiceway.lake.commit import committed_batch
+
+    table = ctx.lake.table(step.table)
+    last = committed_batch(table.delta(), batch.app_id) if table.exists() else None
+    number = max(batch.batch, (last or 0) + 1)
+    size = step.source.batch_files  # type: ignore[union-attr]
+    reports = []
+    while pending:
+        chunk, later = pending[:size], pending[size:]
+        report, rest = _load(step, ctx, replace(batch, batch=number), landing, ledger, chunk)
+        reports.append(report)
+        pending = rest + later
+        number += 1
+    return reports
+
+
+def _record_committed(
+    step: IngestStep,
+    ctx: StepContext,
+    app_id: str,
+    number: int,
+    records: list[FileRecord],
+    landing: Landing,
+    ledger: LedgerRepo,
+) -> None:
+    """The batch is in the table: mark its files loaded with the counts it committed."""
+    counts, version = _committed_counts(ctx.lake.table(step.table), app_id, number)
+    source: FilesSource = step.source  # type: ignore[assignment]
+    for record in records:
+        read, loaded, quarantined = counts.get(record.uri, (0, 0, 0))
+        ledger.mark_loaded(
+            record.id,
+            batch=number,
+            table_version=version,
+            rows_read=read,
+            rows_loaded=loaded,
+            rows_quarantined=quarantined,
+        )
+        landing.dispose(_as_file(landing, record), source.on_processed)
+
+
+def _committed_counts(
+    table: Any, app_id: str, number: int
+) -> tuple[dict[str, tuple[int, int, int]], int | None]:
+    """Per-file counts recorded by batch ``number``'s commit, and its version."""
+    for commit in table.delta().history(HISTORY_DEPTH):
+        if commit.get("sluiceway.app_id") != app_id or commit.get("sluiceway.batch") != str(number):
+            continue
+        files = json.loads(str(commit.get(FILES_KEY, "{}")))
+        return {uri: tuple(v) for uri, v in files.items()}, commit.get("version")
+    return {}, None
+
+
+def _as_file(landing: Landing, record: FileRecord) -> LandingFile:
+    path = record.uri.removeprefix(landing.root).lstrip("/")
+    return LandingFile(path, record.uri, record.size, record.mtime, record.etag)
+
+
+def _new_deliveries(
+    step: IngestStep,
+    ctx: StepContext,
+    landing: Landing,
+    ledger: LedgerRepo,
+    listed: list[LandingFile],
+) -> list[tuple[LandingFile, FileRecord]]:
+    """Listed files not yet loaded, failed, skipped or claimed, as ledger records."""
+    source: FilesSource = step.source  # type: ignore[assignment]
+    pending = []
+    for file in listed:
+        observed = ledger.observe(
+            ctx.pipeline.name, step.name, file.uri, size=file.size, mtime=file.mtime, etag=file.etag
+        )
+        record = observed.record
+        if record.status == "loaded":
+            landing.dispose(file, source.on_processed)  # a crash between commit and disposal
+        elif record.status == "seen" and record.batch is None:
+            pending.append((file, record))
+    return pending
+
+
+def _load(
+    step: IngestStep,
+    ctx: StepContext,
+    batch: WriteContext,
+    landing: Landing,
+    ledger: LedgerRepo,
+    pending: list[tuple[LandingFile, FileRecord]],
+    *,
+    claimed: bool = False,
+) -> tuple[_BatchReport, list[tuple[LandingFile, FileRecord]]]:
+    """Parse ``pending`` files and commit them as ``batch``; return the files left for later.
+
+    A file that brings columns the batch has not seen ends the batch (one commit has one
+    schema): it and the files after it are returned, to be loaded under the next number.
+    """
+    from sluiceway.events import emit
+
+    source: FilesSource = step.source  # type: ignore[assignment]
+    contract = _contract(step, ctx)
+    engine = ctx.engines.get("duckdb")
+    con = engine.connection  # type: ignore[attr-defined]
+    loaded: list[_Loaded] = []
+    failed = duplicates = 0
+    rest: list[tuple[LandingFile, FileRecord]] = []
+    hashes: dict[str, str] = {}
+    quarantine: list[dict[str, Any]] = []
+    with ctx.lake.staging(step.table, batch) as output:
+        for index, (file, record) in enumerate(pending):
+            folder = Path(output.directory) / f"__sw_file_{uuid.uuid4().hex[:8]}"
+            folder.mkdir()
+            each = replace(output, directory=str(folder))
+            try:
+                with landing.local_path(file) as path:
+                    digest, result = _parse(con, path, file, source, contract, each, loaded)
+            except NewColumns:
+                shutil.rmtree(folder, ignore_errors=True)
+                rest = pending[index:]
+                break
+            except FileUnreadable as exc:
+                shutil.rmtree(folder, ignore_errors=True)
+                if not claimed:
+                    record = ledger.claim(record.id, batch.batch)
+                ledger.mark_failed(record.id, str(exc))
+                emit(ctx.store, _failed(ctx, step, file, str(exc)))  # type: ignore[arg-type]
+                failed += 1
+                continue
+            earlier = hashes.get(digest) or _loaded_elsewhere(ledger, ctx, step, digest)
+            if earlier is not None and source.duplicate_content == "skip":
+                shutil.rmtree(folder, ignore_errors=True)
+                ledger.mark(record.id, "duplicate", f"same content as {earlier}, already loaded")
+                duplicates += 1
+                continue
+            if not claimed:
+                record = ledger.claim(record.id, batch.batch, digest)
+            hashes[digest] = file.uri
+            _publish(folder, Path(output.directory))
+            if contract is None:
+                contract = result.contract
+            loaded.append(_Loaded(file, record, result))
+            quarantine += _quarantine_rows(file, result)
+        quarantined = _write_quarantine(step, ctx, batch, quarantine)
+        commit = _commit(step, ctx, batch, output, loaded)
+    version = commit.version if commit is not None else None
+    for item in loaded:
+        ledger.mark_loaded(
+            item.record.id,
+            batch=batch.batch,
+            table_version=version,
+            rows_read=item.result.rows_read,
+            rows_loaded=item.result.rows_loaded,
+            rows_quarantined=item.result.rows_quarantined,
+        )
+        landing.dispose(item.file, source.on_processed)
+    return _BatchReport(loaded, failed, duplicates, commit, quarantined), rest
+
+
+def _parse(
+    con: Any,
+    path: Path,
+    file: LandingFile,
+    source: FilesSource,
+    contract: Contract | None,
+    output: Output,
+    loaded: list[_Loaded],
+) -> tuple[str, FileResult]:
+    """Hash the file (on another thread) while it is parsed and staged."""
+    from sluiceway.ingest.files.formats import stage_file
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sw-hash") as pool:
+        digest = pool.submit(_sha256, path, _compression(file, source))
+        result = stage_file(
+            con, path, file, source.format, contract, output, _label(file), first=not loaded
+        )
+        found, problem = digest.result()
+        if problem is not None:
+            raise FileUnreadable(f"{file.path}: {problem}")
+        return found, result
+
+
+def _compression(file: LandingFile, source: FilesSource) -> str:
+    declared = getattr(source.format, "compression", "none")
+    if declared != "auto":
+        return str(declared)
+    return {".gz": "gzip", ".zst": "zstd"}.get(Path(file.path).suffix, "none")
+
+
+def _sha256(path: Path, compression: str) -> tuple[str, str | None]:
+    """The file's SHA-256, and what is wrong with its compressed stream if anything.
+
+    A truncated archive must fail the file: readers that stop at the break would load the
+    rows before it and silently drop the rest. Checking means decompressing once more, on
+    this thread while the parser works.
+    """
+    digest = hashlib.sha256()
+    check = _StreamCheck(compression)
+    with path.open("rb") as stream:
+        while chunk := stream.read(CHUNK):
+            digest.update(chunk)
+            check.feed(chunk)
+    return digest.hexdigest(), check.problem()
+
+
+class _StreamCheck:
+    """Decompresses a gzip or zstd stream, output discarded, to find breaks and corruption."""
+
+    def __init__(self, compression: str) -> None:
+        self.compression = compression
+        self.error: str | None = None
+        self.inflate: Any = self._new()
+
+    def _new(self) -> Any:
+        import zlib
+
+        if self.compression == "gzip":
+            return zlib.decompressobj(wbits=47)  # gzip header and trailer (CRC, size) checked
+        if self.compression == "zstd":
+            import zstandard
+
+            return zstandard.ZstdDecompressor().decompressobj()
+        return None
+
+    def feed(self, data: bytes) -> None:
+        if self.inflate is None or self.error is not None:
+            return
+        try:
+            while data:
+                if self.compression == "gzip":
+                    self.inflate.decompress(data, CHUNK)
+                    data = self.inflate.unconsumed_tail
+                    if self.inflate.eof:  # another member may follow
+                        data = self.inflate.unused_data + data
+                        self.inflate = self._new() if data else self.inflate
+                else:
+                    self.inflate.decompress(data)
+                    data = b""
+        except Exception as exc:  # zlib.error, zstandard.ZstdError: the bytes are corrupt
+            self.error = f"the {self.compression} stream is corrupt: {exc}"
+
+    def problem(self) -> str | None:
+        if self.error is not None or self.inflate is None:
+            return self.error
+        if not self.inflate.eof:
+            return f"the {self.compression} stream is truncated: the file was cut short"
+        return None
+
+
+def _label(file: LandingFile) -> str:
+    """``_sw_source`` of the file's rows: its landing path."""
+    return file.path
+
+
+def _loaded_elsewhere(
+    ledger: LedgerRepo, ctx: StepContext, step: IngestStep, digest: str
+) -> str | None:
+    """The file already loaded with these bytes (under another name, or re-delivered)."""
+    for record in ledger.by_content_hash(ctx.pipeline.name, step.name, digest):
+        return record.uri
+    return None
+
+
+def _publish(folder: Path, into: Path) -> None:
+    """Move a file's staged Parquet (with its partition folders) into the batch's folder."""
+    from sluiceway.ingest.files.staging import publish
+
+    publish(folder, into)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _contract(step: IngestStep, ctx: StepContext) -> Contract | None:
+    """Declared, else frozen from the table, else None (inferred from the first file)."""
+    from sluiceway.ingest.files.contract import declared, frozen
+
+    source: FilesSource = step.source  # type: ignore[assignment]
+    if source.contract is not None:
+        return declared(source.contract, ctx.project.root)
+    table = ctx.lake.table(step.table)
+    if not table.exists():
+        return None
+    import pyarrow as pa
+
+    schema = pa.schema(table.delta().schema().to_arrow())
+    policy = ctx.lake.target(step.table).schema_policy
+    return frozen(schema, evolve=policy != "strict")
+
+
+def _quarantine_rows(file: LandingFile, result: FileResult) -> list[dict[str, Any]]:
+    return [
+        {
+            "file": file.path,
+            "line": q.line,
+            "column": q.column,
+            "reason": q.reason,
+            "raw": q.raw,
+            "_sw_source": file.path,
+        }
+        for q in result.quarantine
+    ]
+
+
+def quarantine_schema() -> pa.Schema:
+    """Columns of ``<table>__quarantine``: each row's file is its ``_sw_source`` too (the
+    lake adds the run id and load time)."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            pa.field("file", pa.string(), nullable=False),
+            pa.field("line", pa.int64()),
+            pa.field("column", pa.string()),
+            pa.field("reason", pa.string(), nullable=False),
+            pa.field("raw", pa.string()),
+            pa.field("_sw_source", pa.string(), nullable=False),
+        ]
+    )
+
+
+def _write_quarantine(
+    step: IngestStep, ctx: StepContext, batch: WriteContext, rows: list[dict[str, Any]]
+) -> CommitResult | None:
+    """Append the batch's bad rows to the quarantine table, tagged with the batch."""
+    import pyarrow as pa
+
+    if not rows:
+        return None
+    data = pa.Table.from_pylist(rows, schema=quarantine_schema())
+    return ctx.lake.write(quarantine_table(step.table), data, "append", batch)
+
+
+def _commit(
+    step: IngestStep, ctx: StepContext, batch: WriteContext, output: Output, loaded: list[_Loaded]
+) -> CommitResult | None:
+    """Commit the staged rows with each file's counts in the commit's metadata."""
+    from sluiceway.engines.staging import list_staged
+
+    if not loaded:
+        return None
+    files = {
+        item.file.uri: [
+            item.result.rows_read,
+            item.result.rows_loaded,
+            item.result.rows_quarantined,
+        ]
+        for item in loaded
+    }
+    tagged = replace(batch, metadata={**batch.metadata, FILES_KEY: json.dumps(files)})
+    staged_files = sorted(Path(output.directory).rglob("*.parquet"))
+    if not staged_files:
+        if not ctx.lake.table(step.table).exists():
+            return None  # nothing to create a table from: only bad or empty files
+        return ctx.lake.write(step.table, _empty(ctx, step), step.materialization, tagged)
+    schema = _staged_schema(staged_files[0], output)
+    staged = list_staged(output, schema)
+    return ctx.lake.commit_staged(step.table, staged, step.materialization, tagged)
+
+
+def _staged_schema(first: Path, output: Output) -> pa.Schema:
+    """The staged rows' schema: the file's, plus the partition columns (text) last."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(first)
+    for column in output.partition_by:
+        if schema.get_field_index(column) < 0:
+            schema = schema.append(pa.field(column, pa.string()))
+    return schema
+
+
+def _empty(ctx: StepContext, step: IngestStep) -> pa.Table:
+    import pyarrow as pa
+
+    schema = pa.schema(ctx.lake.table(step.table).delta().schema().to_arrow())
+    return schema.empty_table()
+
+
+def _failed(ctx: StepContext, step: IngestStep, file: LandingFile, error: str) -> Any:
+    from sluiceway.events.types import FileFailed
+
+    return FileFailed(
+        run_id=ctx.run.id, pipeline=ctx.pipeline.name, step=step.name, uri=file.uri, error=error
+    )
+
+
+def _outcome(
+    step: IngestStep, reports: list[_BatchReport], listed: list[LandingFile]
+) -> StepOutcome:
+    from sluiceway.lake.commit import CommitResult
+
+    commits = [r.commit for r in reports if r.commit is not None]
+    files = [item for r in reports for item in r.loaded]
+    read = sum(i.result.rows_read for i in files)
+    loaded = sum(i.result.rows_loaded for i in files)
+    quarantined = sum(i.result.rows_quarantined for i in files)
+    commit = None
+    if commits:
+        last = commits[-1]
+        commit = CommitResult(
+            table=last.table,
+            version=last.version,
+            operation=last.operation,
+            rows_added=sum(c.rows_added for c in commits),
+            files_added=sum(c.files_added for c in commits),
+        )
+    return StepOutcome(
+        table=step.table,
+        commit=commit,
+        engine="duckdb",
+        metrics={
+            "files_listed": len(listed),
+            "files_loaded": len(files),
+            "files_failed": sum(r.failed for r in reports),
+            "files_duplicate": sum(r.duplicates for r in reports),
+            "rows_read": read,
+            "rows_loaded": loaded,
+            "rows_quarantined": quarantined,
+            "batches": [r.commit.version for r in reports if r.commit is not None],
+        },
+    )
