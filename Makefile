@@ -26,7 +26,10 @@ demo: $(CORE)
 	$(BIN)/sluiceway init $(DEMO_DIR)
 	$(BIN)/sluiceway --project $(DEMO_DIR) validate
 	$(BIN)/sluiceway --project $(DEMO_DIR) pipelines
-	$(BIN)/sluiceway --project $(DEMO_DIR) events
+	for pipeline in ingest_orders ingest_customers ingest_products silver gold; do \
+		$(BIN)/sluiceway --project $(DEMO_DIR) run $$pipeline || exit 1; done
+	$(BIN)/sluiceway --project $(DEMO_DIR) ingest-status
+	$(BIN)/sluiceway --project $(DEMO_DIR) tables
 
 test: $(DEV)
 	$(BIN)/python -m pytest -q

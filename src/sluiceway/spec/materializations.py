@@ -54,6 +54,11 @@ class Scd2(SpecModel):
     track: list[Identifier] | None = Field(
         None, description="Only changes in these columns open a new version; default: all."
     )
+    valid_from: Identifier | None = Field(
+        None,
+        description="Column giving when each version took effect (e.g. `updated_at`); "
+        "default: the batch's load time.",
+    )
 
 
 class View(SpecModel):

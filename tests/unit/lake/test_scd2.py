@@ -107,3 +107,44 @@ def test_reserved_columns_and_duplicate_keys_are_refused(lake_storage: LakeStora
     with pytest.raises(LakeError, match=r"'is_current'.*scd2 maintains itself"):
         Scd2Materializer().write(tgt, data, ctx, Scd2(type="scd2", keys=["id"]))
     assert tgt.open() is None
+
+
+def test_valid_from_takes_the_business_time_of_each_change(lake_storage: LakeStorage) -> None:
+    tgt = target(lake_storage)
+
+    def changes(batch: int, rows: list[tuple[int, str, datetime | None]]) -> CommitResult:
+        ctx = WriteContext(run_id=f"r{batch}", app_id="crm/history", batch=batch, loaded_at=day(30))
+        table = pa.table(
+            {
+                "id": pa.array([r[0] for r in rows], pa.int64()),
+                "city": pa.array([r[1] for r in rows], pa.string()),
+                # naive timestamps, as most sources give them: read as UTC
+                "updated_at": pa.array(
+                    [r[2].replace(tzinfo=None) if r[2] else None for r in rows],
+                    pa.timestamp("us"),
+                ),
+            }
+        )
+        spec = Scd2(type="scd2", keys=["id"], track=["city"], valid_from="updated_at")
+        return Scd2Materializer().write(tgt, with_lineage(table.to_reader(), ctx), ctx, spec)
+
+    changes(1, [(1, "oslo", day(1)), (2, "rome", None)])
+    changes(2, [(1, "bergen", day(5)), (2, "rome", None)])
+    table = tgt.open()
+    assert table is not None
+    data = table.to_pyarrow_dataset(filesystem=tgt.storage.filesystem(tgt.uri)).to_table()
+    rows = sorted(
+        (r["id"], r["city"], r["valid_from"], r["valid_to"], r["is_current"])
+        for r in data.to_pylist()
+    )
+    assert rows == [
+        (1, "bergen", day(5), None, True),
+        (1, "oslo", day(1), day(5), False),  # closed when the new version took effect
+        (2, "rome", day(30), None, True),  # no business time: the load time
+    ]
+
+
+def test_valid_from_must_be_a_time_column(lake_storage: LakeStorage) -> None:
+    tgt = target(lake_storage)
+    with pytest.raises(LakeError, match="valid_from column 'city' is string"):
+        snapshot(tgt, 1, [(1, "ann", "oslo")], valid_from="city")

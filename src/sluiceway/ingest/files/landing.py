@@ -123,7 +123,14 @@ class Landing:
     def dispose(self, file: LandingFile, action: str) -> None:
         """Once its data is committed: ``keep`` the file, ``move`` it to ``_processed/``, or
         ``delete`` it. A file already gone (an earlier attempt disposed of it) is fine."""
+        import pyarrow.fs as pafs
+
         if action == "keep":
+            return
+        # Gone already: an earlier run disposed of it and died before its ledger update.
+        # (On S3 a missing source surfaces as a generic OSError from CopyObject, not as
+        # FileNotFoundError, so look first.)
+        if self.filesystem.get_file_info(file.path).type == pafs.FileType.NotFound:
             return
         try:
             if action == "delete":

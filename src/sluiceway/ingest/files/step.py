@@ -273,7 +273,13 @@ def _load(
             earlier = hashes.get(digest) or _loaded_elsewhere(ledger, ctx, step, digest)
             if earlier is not None and source.duplicate_content == "skip":
                 shutil.rmtree(folder, ignore_errors=True)
-                ledger.mark(record.id, "duplicate", f"same content as {earlier}, already loaded")
+                name = earlier.removeprefix(landing.root).lstrip("/")
+                ledger.mark(
+                    record.id,
+                    "duplicate",
+                    f"{file.path}: same content as {name}, which was already loaded; "
+                    "skipped (set duplicate_content: load to load it anyway)",
+                )
                 duplicates += 1
                 continue
             if not claimed:

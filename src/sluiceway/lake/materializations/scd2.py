@@ -12,8 +12,12 @@ and ``is_current``. The batch is the source's *full snapshot*, so for each batch
   the history keeps it); if it comes back later it opens a new version.
 
 The version time is the batch's ``loaded_at`` (the :class:`WriteContext` fixes it per
-batch), not a column of the source: it is deterministic for a re-run, and the same for every
-row of a batch, so ``valid_to`` of one version is exactly ``valid_from`` of the next.
+batch): deterministic for a re-run, the same for every row of a batch. With
+``valid_from: <column>`` it is that column's value instead (business time: when the change
+happened at the source, e.g. ``updated_at``), falling back to ``loaded_at`` where the
+column is null, so a fact can be joined to the version in force when it happened. Either
+way ``valid_to`` of a changed key's old version is exactly ``valid_from`` of its new one;
+a key absent from the snapshot is closed at ``loaded_at``.
 
 All of this is one MERGE with the usual *staged union* source: every batch row once with
 its key in a staged match column (``_sw_mk_*``), to close the current version or insert a
@@ -60,15 +64,29 @@ class Scd2Materializer:
         self, target: Target, data: pa.RecordBatchReader, ctx: WriteContext, spec: Any
     ) -> CommitResult:
         """Apply snapshot ``data`` to ``target``'s history as batch ``ctx``."""
+        column = getattr(spec, "valid_from", None)
+
+        def stamped(
+            source: pa.Table, keys: list[str], track: list[str] | None, ctx: WriteContext, name: str
+        ) -> pa.Table:
+            return prepare(source, keys, track, ctx, name, valid_from=column)
+
         return write_keyed(
-            target, data, ctx, spec, OPERATION, prepare=prepare, apply=apply_snapshot
+            target, data, ctx, spec, OPERATION, prepare=stamped, apply=apply_snapshot
         )
 
 
 def prepare(
-    source: pa.Table, keys: list[str], track: list[str] | None, ctx: WriteContext, name: str
+    source: pa.Table,
+    keys: list[str],
+    track: list[str] | None,
+    ctx: WriteContext,
+    name: str,
+    *,
+    valid_from: str | None = None,
 ) -> pa.Table:
-    """The snapshot with keys checked, hashed, and stamped as current from ``loaded_at``."""
+    """The snapshot with keys checked, hashed, and stamped as current from ``valid_from``
+    (a column of the snapshot) or ``loaded_at``."""
     import pyarrow as pa
 
     reserved = [c for c in source.column_names if c in HISTORY_COLUMNS]
@@ -81,7 +99,10 @@ def prepare(
     source = keyed_and_hashed(source, keys, track, name)
     stamp = pa.timestamp("us", tz="UTC")
     n = source.num_rows
-    source = source.append_column(VALID_FROM, constant(ctx.loaded_at, stamp, n))
+    starts = constant(ctx.loaded_at, stamp, n)
+    if valid_from is not None:
+        starts = _business_time(source, valid_from, starts, name)
+    source = source.append_column(VALID_FROM, starts)
     source = source.append_column(VALID_TO, constant(None, stamp, n))
     return source.append_column(IS_CURRENT, constant(True, pa.bool_(), n))
 
@@ -126,6 +147,8 @@ def apply_snapshot(
         merge_predicate(keys, source_keys=match_keys, target=TARGET, source=SOURCE),
         p.compare(IS_CURRENT, "=", True, table=TARGET),
     )
+    # A changed key's old version ends when its new one starts; a vanished key at load time.
+    replaced = {p.column(VALID_TO): p.column(VALID_FROM, SOURCE), p.column(IS_CURRENT): p.FALSE}
     closed = {p.column(VALID_TO): p.literal(ctx.loaded_at), p.column(IS_CURRENT): p.FALSE}
     inserts = {p.column(c): p.column(c, SOURCE) for c in source.column_names}
     before = table.version()
@@ -139,7 +162,7 @@ def apply_snapshot(
             writer_properties=target.writer_properties(),
             commit_properties=commit_properties(ctx),
         )
-        .when_matched_update(closed, predicate=distinct_from(lineage.ROW_HASH, TARGET, SOURCE))
+        .when_matched_update(replaced, predicate=distinct_from(lineage.ROW_HASH, TARGET, SOURCE))
         .when_not_matched_insert(inserts)
         .when_not_matched_by_source_update(
             closed, predicate=p.compare(IS_CURRENT, "=", True, table=TARGET)
@@ -162,6 +185,32 @@ def apply_snapshot(
             "keys_new": inserted - changed.num_rows,
         },
     )
+
+
+def _business_time(source: pa.Table, column: str, fallback: Any, name: str) -> Any:
+    """``column`` as UTC microsecond timestamps (naive values read as UTC), nulls filled."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column not in source.column_names:
+        raise LakeError(
+            f"{name}: scd2 valid_from column {column!r} is not in the result",
+            hint="select it in the query, or drop valid_from to use the load time",
+        )
+    values = source.column(column)
+    kind = values.type
+    if pa.types.is_date(kind):
+        values = pc.cast(values, pa.timestamp("us"))
+        kind = values.type
+    if not pa.types.is_timestamp(kind):
+        raise LakeError(
+            f"{name}: scd2 valid_from column {column!r} is {kind}, not a date or timestamp",
+            hint="cast it to a timestamp in the query",
+        )
+    if kind.tz is None:
+        values = pc.assume_timezone(values, "UTC")
+    values = pc.cast(values, pa.timestamp("us", tz="UTC"))
+    return pc.coalesce(values, fallback)
 
 
 def _current(table: DeltaTable, target: Target, keys: list[str]) -> pa.Table:
