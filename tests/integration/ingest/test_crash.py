@@ -42,6 +42,10 @@ def _file(number: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _processed(project: IngestProject) -> int:
+    return sum(f.startswith("_processed/orders/part-") for f in project.landed())
+
+
 def _waiting(project: IngestProject) -> bool:
     """True while files are still in the landing folder (moved once loaded)."""
     return any(f.startswith("orders/") for f in project.landed())
@@ -58,10 +62,12 @@ def test_killed_ingestion_loads_every_row_exactly_once(ingest_project: IngestPro
         if kills == KILLS or not _waiting(project):
             break
         process = project.cli("run", "ingest", "--json")
-        # Python start-up takes about a second; a whole load a few more.
-        deadline = time.monotonic() + rng.uniform(1.0, 3.0)
-        while process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
+        # Kill once the run has made some progress (files move after each commit), a
+        # random moment later: inside the next parse, commit, ledger update or move.
+        target = _processed(project) + rng.randint(1, 15)
+        while process.poll() is None and _processed(project) < target:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.15))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1

@@ -124,16 +124,16 @@ def _copy(
     source: str,
 ) -> int:
     """Stage the rows that pass; returns how many."""
-    from sluiceway.ingest.files.delimited import _constants, _copy
+    from sluiceway.ingest.files.staged_rows import constants, copy_rows
 
     projection = []
     for i, field in enumerate(fields):
         kind = exp.DataType.build(field.type, dialect="duckdb")
         value = exp.column(f"__sw_c{i}") if field.source is not None else exp.cast(exp.null(), kind)
         projection.append(exp.alias_(value, field.name, quoted=True))
-    select = exp.select(*projection, *_constants(output, source))
+    select = exp.select(*projection, *constants(output, source))
     select = select.from_(judged.subquery("judged")).where(exp.column("__sw_ok"))
-    return _copy(con, select, output)
+    return copy_rows(con, select, output)
 
 
 def _bad(

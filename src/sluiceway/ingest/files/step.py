@@ -23,7 +23,6 @@ delivery).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import uuid
@@ -32,7 +31,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sluiceway.ingest.files.digest import declared_compression, sha256_checked
 from sluiceway.ingest.files.landing import Landing, LandingFile
+from sluiceway.ingest.files.quarantine import quarantine_rows, write_quarantine
+from sluiceway.ingest.files.recovery import FILES_KEY, record_committed
 from sluiceway.ingest.files.result import FileResult, FileUnreadable, NewColumns
 from sluiceway.orchestrate.steps.base import StepOutcome
 
@@ -46,12 +48,6 @@ if TYPE_CHECKING:
     from sluiceway.orchestrate.context import StepContext
     from sluiceway.spec.sources import FilesSource
     from sluiceway.spec.steps import IngestStep
-
-FILES_KEY = "sluiceway.files"
-"""Commit metadata: each file's counts, so a lost ledger update can be recovered."""
-QUARANTINE_SUFFIX = "__quarantine"
-HISTORY_DEPTH = 1000
-CHUNK = 4 * 1024 * 1024
 
 
 @dataclass
@@ -70,11 +66,6 @@ class _BatchReport:
     duplicates: int
     commit: CommitResult | None
     quarantine: CommitResult | None
-
-
-def quarantine_table(table: str) -> str:
-    """``raw.orders`` → ``raw.orders__quarantine``."""
-    return f"{table}{QUARANTINE_SUFFIX}"
 
 
 def ingest_files(step: IngestStep, ctx: StepContext, batch: WriteContext) -> StepOutcome:
@@ -119,7 +110,7 @@ def _recover(
     for number in sorted({r.batch for r in claimed if r.batch is not None}):
         records = [r for r in claimed if r.batch == number]
         if last is not None and last >= number:
-            _record_committed(step, ctx, batch.app_id, number, records, landing, ledger)
+            record_committed(step, ctx, batch.app_id, number, records, landing, ledger)
             continue
         pending = []
         for record in records:
@@ -158,48 +149,6 @@ def _load_all(
         pending = rest + later
         number += 1
     return reports
-
-
-def _record_committed(
-    step: IngestStep,
-    ctx: StepContext,
-    app_id: str,
-    number: int,
-    records: list[FileRecord],
-    landing: Landing,
-    ledger: LedgerRepo,
-) -> None:
-    """The batch is in the table: mark its files loaded with the counts it committed."""
-    counts, version = _committed_counts(ctx.lake.table(step.table), app_id, number)
-    source: FilesSource = step.source  # type: ignore[assignment]
-    for record in records:
-        read, loaded, quarantined = counts.get(record.uri, (0, 0, 0))
-        ledger.mark_loaded(
-            record.id,
-            batch=number,
-            table_version=version,
-            rows_read=read,
-            rows_loaded=loaded,
-            rows_quarantined=quarantined,
-        )
-        landing.dispose(_as_file(landing, record), source.on_processed)
-
-
-def _committed_counts(
-    table: Any, app_id: str, number: int
-) -> tuple[dict[str, tuple[int, int, int]], int | None]:
-    """Per-file counts recorded by batch ``number``'s commit, and its version."""
-    for commit in table.delta().history(HISTORY_DEPTH):
-        if commit.get("sluiceway.app_id") != app_id or commit.get("sluiceway.batch") != str(number):
-            continue
-        files = json.loads(str(commit.get(FILES_KEY, "{}")))
-        return {uri: tuple(v) for uri, v in files.items()}, commit.get("version")
-    return {}, None
-
-
-def _as_file(landing: Landing, record: FileRecord) -> LandingFile:
-    path = record.uri.removeprefix(landing.root).lstrip("/")
-    return LandingFile(path, record.uri, record.size, record.mtime, record.etag)
 
 
 def _new_deliveries(
@@ -289,8 +238,8 @@ def _load(
             if contract is None:
                 contract = result.contract
             loaded.append(_Loaded(file, record, result))
-            quarantine += _quarantine_rows(file, result)
-        quarantined = _write_quarantine(step, ctx, batch, quarantine)
+            quarantine += quarantine_rows(file, result)
+        quarantined = write_quarantine(step, ctx, batch, quarantine)
         commit = _commit(step, ctx, batch, output, loaded)
     version = commit.version if commit is not None else None
     for item in loaded:
@@ -319,7 +268,7 @@ def _parse(
     from sluiceway.ingest.files.formats import stage_file
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sw-hash") as pool:
-        digest = pool.submit(_sha256, path, _compression(file, source))
+        digest = pool.submit(sha256_checked, path, declared_compression(file, source))
         result = stage_file(
             con, path, file, source.format, contract, output, _label(file), first=not loaded
         )
@@ -327,73 +276,6 @@ def _parse(
         if problem is not None:
             raise FileUnreadable(f"{file.path}: {problem}")
         return found, result
-
-
-def _compression(file: LandingFile, source: FilesSource) -> str:
-    declared = getattr(source.format, "compression", "none")
-    if declared != "auto":
-        return str(declared)
-    return {".gz": "gzip", ".zst": "zstd"}.get(Path(file.path).suffix, "none")
-
-
-def _sha256(path: Path, compression: str) -> tuple[str, str | None]:
-    """The file's SHA-256, and what is wrong with its compressed stream if anything.
-
-    A truncated archive must fail the file: readers that stop at the break would load the
-    rows before it and silently drop the rest. Checking means decompressing once more, on
-    this thread while the parser works.
-    """
-    digest = hashlib.sha256()
-    check = _StreamCheck(compression)
-    with path.open("rb") as stream:
-        while chunk := stream.read(CHUNK):
-            digest.update(chunk)
-            check.feed(chunk)
-    return digest.hexdigest(), check.problem()
-
-
-class _StreamCheck:
-    """Decompresses a gzip or zstd stream, output discarded, to find breaks and corruption."""
-
-    def __init__(self, compression: str) -> None:
-        self.compression = compression
-        self.error: str | None = None
-        self.inflate: Any = self._new()
-
-    def _new(self) -> Any:
-        import zlib
-
-        if self.compression == "gzip":
-            return zlib.decompressobj(wbits=47)  # gzip header and trailer (CRC, size) checked
-        if self.compression == "zstd":
-            import zstandard
-
-            return zstandard.ZstdDecompressor().decompressobj()
-        return None
-
-    def feed(self, data: bytes) -> None:
-        if self.inflate is None or self.error is not None:
-            return
-        try:
-            while data:
-                if self.compression == "gzip":
-                    self.inflate.decompress(data, CHUNK)
-                    data = self.inflate.unconsumed_tail
-                    if self.inflate.eof:  # another member may follow
-                        data = self.inflate.unused_data + data
-                        self.inflate = self._new() if data else self.inflate
-                else:
-                    self.inflate.decompress(data)
-                    data = b""
-        except Exception as exc:  # zlib.error, zstandard.ZstdError: the bytes are corrupt
-            self.error = f"the {self.compression} stream is corrupt: {exc}"
-
-    def problem(self) -> str | None:
-        if self.error is not None or self.inflate is None:
-            return self.error
-        if not self.inflate.eof:
-            return f"the {self.compression} stream is truncated: the file was cut short"
-        return None
 
 
 def _label(file: LandingFile) -> str:
@@ -433,49 +315,6 @@ def _contract(step: IngestStep, ctx: StepContext) -> Contract | None:
     schema = pa.schema(table.delta().schema().to_arrow())
     policy = ctx.lake.target(step.table).schema_policy
     return frozen(schema, evolve=policy != "strict")
-
-
-def _quarantine_rows(file: LandingFile, result: FileResult) -> list[dict[str, Any]]:
-    return [
-        {
-            "file": file.path,
-            "line": q.line,
-            "column": q.column,
-            "reason": q.reason,
-            "raw": q.raw,
-            "_sw_source": file.path,
-        }
-        for q in result.quarantine
-    ]
-
-
-def quarantine_schema() -> pa.Schema:
-    """Columns of ``<table>__quarantine``: each row's file is its ``_sw_source`` too (the
-    lake adds the run id and load time)."""
-    import pyarrow as pa
-
-    return pa.schema(
-        [
-            pa.field("file", pa.string(), nullable=False),
-            pa.field("line", pa.int64()),
-            pa.field("column", pa.string()),
-            pa.field("reason", pa.string(), nullable=False),
-            pa.field("raw", pa.string()),
-            pa.field("_sw_source", pa.string(), nullable=False),
-        ]
-    )
-
-
-def _write_quarantine(
-    step: IngestStep, ctx: StepContext, batch: WriteContext, rows: list[dict[str, Any]]
-) -> CommitResult | None:
-    """Append the batch's bad rows to the quarantine table, tagged with the batch."""
-    import pyarrow as pa
-
-    if not rows:
-        return None
-    data = pa.Table.from_pylist(rows, schema=quarantine_schema())
-    return ctx.lake.write(quarantine_table(step.table), data, "append", batch)
 
 
 def _commit(

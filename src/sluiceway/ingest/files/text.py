@@ -1,0 +1,146 @@
+"""A landed text file's bytes: compression, encoding, and physical line numbers.
+
+DuckDB parses the files; these helpers are what Python needs around it — the header before
+the scan, a truncated zstd frame DuckDB would read as empty, and the line numbers users
+see (DuckDB counts records, a quoted value may span lines).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sluiceway.ingest.files.result import (
+    FileUnreadable,
+)
+
+if TYPE_CHECKING:
+    from sluiceway.spec.sources import CsvFormat, TsvFormat
+
+
+CHUNK = 8 * 1024 * 1024
+
+
+ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "latin-1": "latin-1", "latin1": "latin-1",
+             "iso-8859-1": "latin-1", "utf-16": "utf-16"}  # fmt: skip
+"""Encodings DuckDB's core reader decodes (others need an extension not shipped offline)."""
+
+
+MAGIC = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
+"""First bytes of the archives DuckDB reads: a file named otherwise is refused, clearly."""
+
+
+LOCATE_LIMIT = 512 * 1024 * 1024
+"""Largest file re-read in Python to find the lines of bad rows."""
+
+
+AGAIN = "the file was cut short in transfer or while being written; deliver it again"
+
+
+def not_compressed(name: str) -> FileUnreadable:
+    return FileUnreadable(
+        f"{name} is not gzip-compressed although its name ends in .gz",
+        hint="rename it without .gz, or set format.compression: none",
+    )
+
+
+def compression_of(path: Path, fmt: CsvFormat | TsvFormat) -> str:
+    if fmt.compression != "auto":
+        return fmt.compression
+    return {".gz": "gzip", ".zst": "zstd"}.get(path.suffix, "none")
+
+
+@contextmanager
+def open_binary(path: Path, fmt: CsvFormat | TsvFormat) -> Iterator[Any]:
+    """The file's bytes, decompressed."""
+    compression = compression_of(path, fmt)
+    if compression == "gzip":
+        binary: Any = gzip.open(path, "rb")  # noqa: SIM115 - closed by the with below
+    elif compression == "zstd":
+        import zstandard
+
+        binary = zstandard.ZstdDecompressor().stream_reader(path.open("rb"), closefd=True)
+    else:
+        binary = path.open("rb")
+    with binary:
+        yield binary
+
+
+@contextmanager
+def open_text(path: Path, fmt: CsvFormat | TsvFormat) -> Iterator[io.TextIOBase]:
+    encoding = ENCODINGS.get(fmt.encoding.lower(), "utf-8")
+    if encoding == "utf-8":
+        encoding = "utf-8-sig"  # a byte-order mark is not part of the first column's name
+    with (
+        open_binary(path, fmt) as binary,
+        io.TextIOWrapper(binary, encoding=encoding, errors="replace", newline="") as text,
+    ):
+        yield text
+
+
+def check_zstd(path: Path, name: str) -> None:
+    """Refuse a zstd file whose last frame is cut: DuckDB reads it as empty, losing it all."""
+    import zstandard
+
+    decompressor = zstandard.ZstdDecompressor().decompressobj()
+    with path.open("rb") as stream:
+        while chunk := stream.read(CHUNK):
+            while chunk:
+                if decompressor.eof:  # a new frame follows the one just finished
+                    decompressor = zstandard.ZstdDecompressor().decompressobj()
+                try:
+                    decompressor.decompress(chunk)
+                except zstandard.ZstdError as exc:
+                    raise FileUnreadable(f"{name}: the zstd data is corrupt: {exc}") from exc
+                chunk = decompressor.unused_data if decompressor.eof else b""
+    if not decompressor.eof:
+        raise FileUnreadable(f"{name}: the zstd data is truncated", hint=AGAIN)
+
+
+def csv_reader(stream: Any, fmt: CsvFormat | TsvFormat) -> Any:
+    """Python's csv reader set up as DuckDB's (quote, and escape when it is not the quote)."""
+    if fmt.type == "tsv":
+        return csv.reader(stream, delimiter="\t", quotechar='"')
+    if fmt.escape != fmt.quote:
+        return csv.reader(
+            stream, delimiter=fmt.delimiter, quotechar=fmt.quote, escapechar=fmt.escape,
+            doublequote=False,
+        )  # fmt: skip
+    return csv.reader(stream, delimiter=fmt.delimiter, quotechar=fmt.quote)
+
+
+def physical_lines(
+    path: Path, fmt: CsvFormat | TsvFormat, offsets: list[int]
+) -> dict[int, int] | None:
+    """Line number of each of DuckDB's (1-based) record byte offsets, by counting breaks.
+
+    DuckDB's offsets are in the decompressed text as it parses it, i.e. after converting a
+    non-UTF-8 file to UTF-8, so the same conversion is applied here. None for files too
+    large to read again, or unreadable past the point DuckDB reached.
+    """
+    if path.stat().st_size > LOCATE_LIMIT:
+        return None
+    encoding = ENCODINGS.get(fmt.encoding.lower(), "utf-8")
+    decoder = None if encoding == "utf-8" else codecs.getincrementaldecoder(encoding)("replace")
+    wanted = sorted(set(offsets))
+    found: dict[int, int] = {}
+    start = breaks = 0
+    try:
+        with open_binary(path, fmt) as binary:
+            while wanted and (chunk := binary.read(CHUNK)):
+                if decoder is not None:
+                    chunk = decoder.decode(chunk).encode("utf-8")
+                while wanted and wanted[0] <= start + len(chunk):
+                    offset = wanted.pop(0)
+                    found[offset] = 1 + breaks + chunk.count(b"\n", 0, max(offset - start, 0))
+                breaks += chunk.count(b"\n")
+                start += len(chunk)
+    except (OSError, EOFError):
+        return None
+    return found
