@@ -1,11 +1,16 @@
-"""Rows missing a required value (or holding a NUL byte), split off in the same scan.
+"""Rows missing a required value (or holding a NUL byte): found after the scan, split off.
 
-Such rows parse fine, so DuckDB's rejects cannot catch them: the ``COPY`` partitions its
-output by a "row is complete" flag, the complete rows are published as staged files and the
-others are read back for quarantine. Their line numbers are found by reading the file once
-more with Python's ``csv`` module (only files that have such rows, up to
-:data:`~sluiceway.ingest.files.text.LOCATE_LIMIT` bytes); beyond that they are quarantined
-with their values and no line number.
+Such rows parse fine, so DuckDB's rejects cannot catch them. The file is first staged with
+one plain ``COPY``, and the staged rows are checked (a scan of the few columns concerned in
+the staged Parquet). Only when some row fails is the file staged again, with the ``COPY``
+partitioned by a "row is complete" flag: the complete rows are published and the others read
+back for quarantine. A partitioned ``COPY`` costs far more than a plain one — measured on
+TPC-H SF 1 ``lineitem.csv`` (6M rows): 6.7 s and 1.7 GiB against 4.8 s and 0.4 GiB — so
+clean files, the usual case, never pay for it; a file with such rows is read twice.
+
+The incomplete rows' line numbers are found by reading that file once more with Python's
+``csv`` module (up to :data:`~sluiceway.ingest.files.text.LOCATE_LIMIT` bytes); beyond that
+they are quarantined with their values and no line number.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import csv
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,17 +43,34 @@ OK_FLAG = "__sw_complete"
 """Partition column splitting rows with every required value from the others."""
 
 
-def copy_split(
+def copy_checked(
     con: duckdb.DuckDBPyConnection,
     select: exp.Select,
     output: Output,
     required: list[str],
     text: list[str],
+    rescan: Callable[[], None],
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Stage complete rows; return how many, and the others' values (one scan).
+    """Stage the complete rows; return how many, and the incomplete rows' values.
 
     A row is incomplete when a required column is null or a text column holds a NUL byte.
+    ``rescan`` is called before a second scan (to forget the first scan's rejects).
     """
+    plain = Path(output.directory) / f"__sw_plain_{uuid.uuid4().hex[:8]}"
+    plain.mkdir()
+    try:
+        written = copy_rows(con, select, replace(output, directory=str(plain)))
+        if not _incomplete_rows(con, plain, _checks(required, text)):
+            publish(plain, Path(output.directory))
+            return written, []
+    finally:
+        shutil.rmtree(plain, ignore_errors=True)
+    rescan()
+    return _copy_split(con, select, output, _checks(required, text))
+
+
+def _checks(required: list[str], text: list[str]) -> exp.Expr:
+    """True for a complete row: every required value present, no NUL in any text."""
     nul = exp.func("chr", exp.Literal.number(0))
     checks = [exp.column(c, quoted=True).is_(exp.null()).not_() for c in required]
     checks += [
@@ -56,7 +79,38 @@ def copy_split(
         ).not_()
         for c in text
     ]
-    flagged = select.select(exp.and_(*checks).as_(OK_FLAG, quoted=True))
+    return exp.and_(*checks)
+
+
+def _incomplete_rows(con: duckdb.DuckDBPyConnection, folder: Path, complete: exp.Expr) -> int:
+    """How many staged rows under ``folder`` are not complete."""
+    files = sorted(str(p) for p in folder.rglob("*.parquet"))
+    if not files:
+        return 0
+    query = (
+        exp.select(exp.func("count", exp.Star()))
+        .from_(_parquet(files))
+        .where(exp.not_(exp.paren(complete)))
+    )
+    row = con.execute(query.sql("duckdb")).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _parquet(files: list[str]) -> exp.Expr:
+    return exp.Anonymous(
+        this="read_parquet",
+        expressions=[
+            exp.Array(expressions=[exp.Literal.string(f) for f in files]),
+            exp.EQ(this=exp.var("hive_partitioning"), expression=exp.true()),
+        ],
+    )
+
+
+def _copy_split(
+    con: duckdb.DuckDBPyConnection, select: exp.Select, output: Output, complete: exp.Expr
+) -> tuple[int, list[dict[str, Any]]]:
+    """One partitioned ``COPY``: complete rows published, the others' values returned."""
+    flagged = select.select(complete.as_(OK_FLAG, quoted=True))
     split = Path(output.directory) / f"__sw_split_{uuid.uuid4().hex[:8]}"
     split.mkdir()
     partitioned = replace(
@@ -117,11 +171,7 @@ def _read_incomplete(con: duckdb.DuckDBPyConnection, folder: Path) -> list[dict[
     files = sorted(str(p) for p in folder.rglob("*.parquet"))
     if not files:
         return []
-    scan = exp.Anonymous(
-        this="read_parquet",
-        expressions=[exp.Array(expressions=[exp.Literal.string(f) for f in files])],
-    )
-    relation = con.sql(exp.select("*").from_(scan).sql("duckdb"))
+    relation = con.sql(exp.select("*").from_(_parquet(files)).sql("duckdb"))
     names = relation.columns
     return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
 

@@ -39,7 +39,7 @@ from sluiceway.engines.errors import QueryError
 from sluiceway.errors import UsageError
 from sluiceway.ingest.files.contract import Contract, inferred
 from sluiceway.ingest.files.csv_rejects import rejected
-from sluiceway.ingest.files.csv_required import copy_split, quarantine_incomplete
+from sluiceway.ingest.files.csv_required import copy_checked, quarantine_incomplete
 from sluiceway.ingest.files.result import (
     TEMPORAL,
     FileResult,
@@ -110,7 +110,12 @@ def stage_delimited(
             incomplete: list[dict[str, Any]] = []
             loaded = copy_rows(con, select, output)
         else:
-            loaded, incomplete = copy_split(con, select, output, required, text)
+
+            def forget_rejects() -> None:  # the file is scanned again: keep one scan's rejects
+                for table in (rejects, f"{rejects}_scan"):
+                    con.execute(exp.Delete(this=exp.to_table(table)).sql("duckdb"))
+
+            loaded, incomplete = copy_checked(con, select, output, required, text, forget_rejects)
         bad = rejected(con, rejects, path, fmt, contract)
     except (duckdb.Error, QueryError) as exc:
         raise _unreadable(name, fmt, exc) from exc
