@@ -56,7 +56,7 @@ steps:
 {contract}"""
 
 
-def settings(landing: Path, memory_limit: str | None) -> str:
+def settings(landing: Path, memory_limit: str | None, compression: str | None = None) -> str:
     """``sluiceway.yaml``: a local lake and SQLite store, the shared landing folder."""
     text = (
         "name: ingest_bench\n"
@@ -68,6 +68,8 @@ def settings(landing: Path, memory_limit: str | None) -> str:
     )
     if memory_limit:
         text += f"engines:\n  duckdb:\n    memory_limit: {memory_limit}\n"
+    if compression:
+        text += f"table_defaults:\n  compression: {compression}\n"
     return text
 
 
@@ -95,12 +97,17 @@ def generate(scale: float, landing: Path) -> Path:
 
 
 def build_project(
-    root: Path, landing: Path, *, contract: bool = False, memory_limit: str | None = None
+    root: Path,
+    landing: Path,
+    *,
+    contract: bool = False,
+    memory_limit: str | None = None,
+    compression: str | None = None,
 ) -> None:
     """A fresh project at ``root``: no lake, no metadata store yet."""
     shutil.rmtree(root, ignore_errors=True)
     (root / "pipelines").mkdir(parents=True)
-    (root / "sluiceway.yaml").write_text(settings(landing, memory_limit))
+    (root / "sluiceway.yaml").write_text(settings(landing, memory_limit, compression))
     pipeline = PIPELINE_YAML.format(contract=CONTRACT if contract else "")
     (root / "pipelines" / f"{PIPELINE}.yaml").write_text(pipeline)
 

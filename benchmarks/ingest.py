@@ -437,10 +437,12 @@ def _check(side: str, result: dict[str, Any], rows: int | None) -> None:
 def run_side(side: str, csv: Path, work: Path, rows: int | None, **options: Any) -> dict[str, Any]:
     """One measurement of ``side`` on a fresh output (a fresh project for the platform)."""
     landing = csv.parent.parent
-    if side in ("platform", "profile"):
+    if side in ("platform", "profile", "snappy"):
         root = work / "project"
+        if side == "snappy":
+            options = {**options, "compression": "snappy"}
         proj.build_project(root, landing, **options)
-        result = measure(side, root=str(root))
+        result = measure("platform" if side == "snappy" else side, root=str(root))
         checked = result["run"] if side == "profile" else result
     else:
         out = work / f"baseline-{side}"

@@ -49,6 +49,7 @@ def optimize(table: TableOpt = None, dry_run: DryRunOpt = False, as_json: JsonOp
             target_size=target_size,
             dry_run=dry_run,
             emit=sink,
+            writer_properties=session.lake.target(ref.name).writer_properties(),
         )
         rows.append(
             {

@@ -78,6 +78,9 @@ class Input:
     open_dataset: Callable[[], ds.Dataset] | None = None
     storage_options: Mapping[str, str] = field(default_factory=dict)
     features: tuple[str, ...] = ()
+    size_bytes: int | None = None
+    """Bytes of the version's data files on disk (None when unknown): engines size their
+    scans by it."""
     newer_than: tuple[str, Any] | None = None
     """``(column, value)``: read only rows whose column is above the value (an incremental
     step's watermark). Every engine must apply it."""

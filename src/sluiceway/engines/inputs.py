@@ -6,7 +6,7 @@ reads the same version, even while other writers commit.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sluiceway.engines.base import Input
 
@@ -57,4 +57,16 @@ def pin(
         open_dataset=open_dataset,
         storage_options=dict(table.storage.storage_options()),
         features=features,
+        size_bytes=_size_bytes(delta),
     )
+
+
+def _size_bytes(delta: Any) -> int | None:
+    """Total size of the snapshot's data files, from the log (no file is touched)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    actions = pa.table(delta.get_add_actions(flatten=True))
+    if "size_bytes" not in actions.column_names:
+        return None
+    return int(pc.sum(actions.column("size_bytes")).as_py() or 0)

@@ -103,7 +103,9 @@ def apply(
     import pyarrow as pa
 
     filesystem = target.storage.filesystem(target.uri)
-    form = FileFormat(pa.schema(table.schema().to_arrow()), target.compression_level)
+    form = FileFormat(
+        pa.schema(table.schema().to_arrow()), target.compression_level, target.compression
+    )
 
     def one(candidate: Candidate) -> _Outcome:
         with open_file(filesystem, candidate.file) as parquet:

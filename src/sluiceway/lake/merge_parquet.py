@@ -63,6 +63,7 @@ class FileFormat:
 
     schema: pa.Schema
     compression_level: int
+    compression: str = "zstd"
 
 
 @contextmanager
@@ -153,15 +154,15 @@ def write_file(
 
     from sluiceway.lake.file_stats import stats_json
 
-    path = f"part-00000-{uuid.uuid4()}-c000.zstd.parquet"
+    path = f"part-00000-{uuid.uuid4()}-c000.{form.compression}.parquet"
     first = next(groups, None)
     try:
         with filesystem.open_output_stream(path) as sink:
             writer = pq.ParquetWriter(
                 sink,
                 form.schema,
-                compression="zstd",
-                compression_level=form.compression_level,
+                compression=form.compression,
+                compression_level=form.compression_level if form.compression == "zstd" else None,
                 use_dictionary=dictionary_columns(first) if first is not None else True,
             )
             try:

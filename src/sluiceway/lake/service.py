@@ -124,6 +124,7 @@ class Lake:
             storage=self.storage,
             partition_by=options.partition_by or tuple(getattr(spec, "partition_by", ())),
             target_file_size=self.defaults.target_file_size,
+            compression=self.defaults.compression,
             compression_level=self.defaults.compression_level,
             configuration=dict(TABLE_PROPERTIES),
             schema_policy=options.schema_policy,
@@ -196,6 +197,7 @@ class Lake:
                 directory=folder,
                 partition_by=self._partition_by(target),
                 target_file_size=target.target_file_size,
+                compression=target.compression,
                 compression_level=target.compression_level,
                 constants=lineage_constants(ctx),
             )
@@ -258,6 +260,7 @@ class Lake:
             name=str(target.name),
             target_size=target.target_file_size,
             emit=store_sink(self.store) if self.store is not None else None,
+            writer_properties=target.writer_properties(),
         )
 
     def create_view(

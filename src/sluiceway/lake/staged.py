@@ -42,6 +42,7 @@ class Output:
             stored in the files, as Delta expects).
         partition_by: partition columns of the target table.
         target_file_size: cut files at about this many bytes.
+        compression: ``zstd`` or ``snappy``.
         compression_level: zstd level.
         constants: columns appended to every row, in order (the lineage columns); a column of
             the query with the same name is replaced.
@@ -50,6 +51,7 @@ class Output:
     directory: str
     partition_by: tuple[str, ...] = ()
     target_file_size: int = 128 * 1024 * 1024
+    compression: str = "zstd"
     compression_level: int = 3
     constants: tuple[tuple[str, pa.Scalar], ...] = ()
 

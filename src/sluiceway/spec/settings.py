@@ -105,6 +105,11 @@ class TableDefaults(SpecModel):
         128 * 1024**2,
         description="Size Parquet files are cut at: bytes, or e.g. `128MB` (binary multiples).",
     )
+    compression: Literal["zstd", "snappy"] = Field(
+        "zstd",
+        description="Codec of written Parquet files: `zstd` (smaller; the default) or `snappy` "
+        "(faster to write and read, files about a third larger).",
+    )
     compression_level: int = Field(
         3, ge=1, le=22, description="zstd level of written Parquet files (1 fast … 22 small)."
     )

@@ -21,7 +21,8 @@ from sqlglot import exp
 from sluiceway.engines.base import Capabilities, Input, Output, Staged
 from sluiceway.engines.duckdb.connection import connect
 from sluiceway.engines.duckdb.literals import literal
-from sluiceway.engines.duckdb.scan import bounded_dataset
+from sluiceway.engines.duckdb.memory import MemoryBudget
+from sluiceway.engines.duckdb.scan import bounded_dataset, fits_in_memory
 from sluiceway.engines.duckdb.write import write_parquet
 from sluiceway.engines.errors import QueryError
 from sluiceway.engines.staging import list_staged
@@ -53,7 +54,7 @@ class DuckDBEngine:
         self.settings = settings or DuckDBSettings()
         self._connection, self._spill = connect(self.settings)
         self._owns_spill = self.settings.spill_directory is None
-        self._registered: dict[str, tuple[str, int]] = {}
+        self._registered: dict[str, tuple[str, int, bool]] = {}
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -63,12 +64,13 @@ class DuckDBEngine:
     def register(self, inputs: Mapping[str, Input]) -> None:
         """Expose each input under its ``layer.name`` (re-registering a changed version)."""
         con = self._connection
+        fast = fits_in_memory(list(inputs.values()), MemoryBudget.of(con).memory_limit)
         for name, item in inputs.items():
-            if self._registered.get(name) == (item.uri, item.version):
+            if self._registered.get(name) == (item.uri, item.version, fast):
                 continue
             layer, _, table = name.partition(".")
             scan = f"__sw_scan_{len(self._registered)}_{layer}_{table}"
-            con.register(scan, bounded_dataset(item))
+            con.register(scan, item.dataset() if fast else bounded_dataset(item))
             view = exp.Create(
                 this=exp.Table(this=exp.to_identifier(table), db=exp.to_identifier(layer)),
                 kind="VIEW",
@@ -79,7 +81,7 @@ class DuckDBEngine:
                 exp.Create(this=exp.to_identifier(layer), kind="SCHEMA", exists=True).sql("duckdb")
             )
             con.execute(view.sql("duckdb"))
-            self._registered[name] = (item.uri, item.version)
+            self._registered[name] = (item.uri, item.version, fast)
 
     def relation(self, sql: str, inputs: Mapping[str, Input]) -> duckdb.DuckDBPyRelation:
         """The lazy relation of ``sql`` over ``inputs`` (nothing runs until it is consumed)."""

@@ -80,12 +80,13 @@ def copy_statement(select: exp.Select, output: Output, budget: MemoryBudget) -> 
 
     params: list[Any] = [
         param("FORMAT", exp.var("parquet")),
-        param("COMPRESSION", exp.var("zstd")),
-        param("COMPRESSION_LEVEL", exp.Literal.number(output.compression_level)),
+        param("COMPRESSION", exp.var(output.compression)),
         param("FILE_SIZE_BYTES", exp.Literal.number(output.target_file_size)),
         param("ROW_GROUP_SIZE_BYTES", exp.Literal.number(budget.row_group_bytes)),
         param("FILENAME_PATTERN", exp.Literal.string("part-{uuid}")),
     ]
+    if output.compression == "zstd":
+        params.append(param("COMPRESSION_LEVEL", exp.Literal.number(output.compression_level)))
     if output.partition_by:
         keys = [exp.column(c, quoted=True) for c in output.partition_by]
         params.append(param("PARTITION_BY", exp.Tuple(expressions=keys)))

@@ -70,7 +70,7 @@ def write(frame: DataFrame, output: Output) -> Staged:
         frame = frame.repartition(*(frame[quoted(c)] for c in output.partition_by))
     writer = (
         frame.write.mode("append")
-        .option("compression", "zstd")
+        .option("compression", output.compression)
         .option("parquet.compression.codec.zstd.level", str(output.compression_level))
         .option("maxRecordsPerFile", str(max_records(frame.schema, output.target_file_size)))
     )

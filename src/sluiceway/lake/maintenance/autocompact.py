@@ -10,7 +10,7 @@ take it from the project settings (``table_defaults.autocompact_files``).
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sluiceway.lake.maintenance.common import EventSink, file_sizes
 from sluiceway.lake.maintenance.optimize import DEFAULT_TARGET_SIZE, OptimizeResult, optimize
@@ -44,6 +44,7 @@ def maybe_compact(
     small_file_size: int = DEFAULT_SMALL_FILE_SIZE,
     target_size: int = DEFAULT_TARGET_SIZE,
     emit: EventSink | None = None,
+    writer_properties: Any = None,
 ) -> OptimizeResult | None:
     """Compact ``table`` when at least ``threshold`` of its files are small; else None.
 
@@ -53,4 +54,6 @@ def maybe_compact(
     if threshold <= 0 or small_files(table, small_file_size) < threshold:
         return None
     label = name or table.table_uri
-    return optimize(table, name=label, target_size=target_size, emit=emit)
+    return optimize(
+        table, name=label, target_size=target_size, emit=emit, writer_properties=writer_properties
+    )

@@ -54,8 +54,12 @@ def optimize(
     target_size: int = DEFAULT_TARGET_SIZE,
     dry_run: bool = False,
     emit: EventSink | None = None,
+    writer_properties: Any = None,
 ) -> OptimizeResult:
     """Compact ``table`` (and z-order it by ``zorder_by`` when given).
+
+    ``writer_properties`` (the lake's codec) shape the rewritten files; without them
+    delta-rs would write its own default, snappy, whatever the table was written with.
 
     Emits ``table.optimized`` when a commit was made; a table that is already compact
     gets no commit and no event.
@@ -70,9 +74,13 @@ def optimize(
     before = table.version()
     try:
         if columns:
-            metrics = table.optimize.z_order(columns, target_size=target_size)
+            metrics = table.optimize.z_order(
+                columns, target_size=target_size, writer_properties=writer_properties
+            )
         else:
-            metrics = table.optimize.compact(target_size=target_size)
+            metrics = table.optimize.compact(
+                target_size=target_size, writer_properties=writer_properties
+            )
     except Exception as exc:
         raise LakeError(f"optimize of {name} failed: {clean_message(exc)}") from exc
     table.update_incremental()

@@ -34,6 +34,7 @@ class Target:
     storage: LakeStorage
     partition_by: tuple[str, ...] = ()
     target_file_size: int = DEFAULT_TARGET_FILE_SIZE
+    compression: str = "zstd"
     compression_level: int = 3
     configuration: dict[str, str] = field(default_factory=dict)
 
@@ -48,9 +49,11 @@ class Target:
         return open_delta(self.uri, self.storage_options())
 
     def writer_properties(self) -> WriterProperties:
-        """Parquet written with zstd, as every table of the lake is."""
+        """Parquet written with the lake's codec (zstd at its level, or snappy)."""
         from deltalake import WriterProperties
 
+        if self.compression == "snappy":
+            return WriterProperties(compression="SNAPPY")
         return WriterProperties(compression="ZSTD", compression_level=self.compression_level)
 
 
