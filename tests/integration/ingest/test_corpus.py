@@ -128,7 +128,7 @@ def _check_file(name: str, want: dict[str, Any], outcome: Outcome) -> None:
     record = outcome.ledger[name]
     assert record.status == want["status"], (name, record.error)
     source = f"orders/{name}"
-    rows = [r for r in outcome.rows if r["_sw_source"] == source]
+    rows = [r for r in outcome.rows if r["_sw_source"].startswith(f"{source}:")]
     bad = [q for q in outcome.quarantine if q["file"] == source]
     if want["status"] != "loaded":
         assert want["message"] in (record.error or ""), record.error

@@ -52,7 +52,12 @@ def test_each_file_is_loaded_once_and_a_new_delivery_again(ingest_project: Inges
     assert (again["files_loaded"], again["rows_loaded"]) == (1, 3)
     data = project.table("raw.orders")
     assert sorted(data["id"].to_pylist()) == [1, 1, 2, 2, 3, 4]
-    assert set(data["_sw_source"].to_pylist()) == {"orders/2026/a.csv", "orders/b.csv.gz"}
+    # each row names its file and the lines the file's records span (after the header)
+    assert set(data["_sw_source"].to_pylist()) == {
+        "orders/2026/a.csv:2-3",
+        "orders/b.csv.gz:2-2",
+        "orders/2026/a.csv:2-4",
+    }
     records = project.ledger("ingest", "orders")
     assert [r.status for r in records] == ["loaded"] * 3
     assert all(r.rows_read == r.rows_loaded + r.rows_quarantined for r in records)

@@ -91,7 +91,8 @@ def test_a_file_loads_with_counts_lineage_and_quarantine(
     lake = Lake.for_project(load_project(root, environ={}), store)
     rows = lake.table("raw.events").read(hide_lineage=False).to_pylist()
     assert sorted((r["id"], r["kind"]) for r in rows) == [(1, "click"), (2, "view")]
-    assert {r["_sw_source"] for r in rows} == {f"events/{name}"}
+    lines = {"ndjson": ":1-4", "json": ":1-1", "parquet": ""}[fmt]  # the file's record lines
+    assert {r["_sw_source"] for r in rows} == {f"events/{name}{lines}"}
     [bad] = lake.table("raw.events__quarantine").read().to_pylist()
     assert (bad["file"], bad["line"], bad["column"]) == (f"events/{name}", bad_at, "id")
     assert '"three"' in bad["reason"]

@@ -267,10 +267,12 @@ def _parse(
     """Hash the file (on another thread) while it is parsed and staged."""
     from sluiceway.ingest.files.formats import stage_file
 
+    compression = declared_compression(file, source)
+    label = _label(path, file, source, compression)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sw-hash") as pool:
-        digest = pool.submit(sha256_checked, path, declared_compression(file, source))
+        digest = pool.submit(sha256_checked, path, compression)
         result = stage_file(
-            con, path, file, source.format, contract, output, _label(file), first=not loaded
+            con, path, file, source.format, contract, output, label, first=not loaded
         )
         found, problem = digest.result()
         if problem is not None:
@@ -278,9 +280,16 @@ def _parse(
         return found, result
 
 
-def _label(file: LandingFile) -> str:
-    """``_sw_source`` of the file's rows: its landing path."""
-    return file.path
+def _label(path: Path, file: LandingFile, source: FilesSource, compression: str) -> str:
+    """``_sw_source`` of the file's rows: its landing path and the lines its records span
+    (``orders/a.csv:2-1001``); a Parquet file has no lines, its path alone."""
+    from sluiceway.ingest.files.line_range import label, line_range
+
+    fmt = source.format
+    if fmt.type == "parquet":
+        return file.path
+    first = 2 if getattr(fmt, "header", False) else 1
+    return label(file.path, line_range(path, compression, first=first))
 
 
 def _loaded_elsewhere(
