@@ -1,0 +1,210 @@
+"""Every check of a gate compiled into one aggregate query: one scan of the data, however many.
+
+Each check becomes one or two aggregate columns of a single ``SELECT … FROM data``:
+
+* row-level checks (``not_null``, ``accepted_values``, ``range``, ``regex``, ``expression``)
+  count their failing rows: ``count(*) FILTER (WHERE <fails> AND <where>)``;
+* ``unique`` counts the extra copies of its key: rows with a complete key minus the distinct
+  keys among them;
+* ``row_count`` and ``aggregate`` measure a value (``count(*)``, the user's aggregate) that is
+  compared with the bounds;
+* ``freshness`` on a column measures its newest value.
+
+``schema`` needs no scan: the data's columns are compared with the expected ones. Checks a
+single scan of this data cannot evaluate (``relationships``, which reads another table, and
+``freshness`` of the last commit) are returned as :attr:`Scan.deferred` with the reason, for
+the gate to run separately or record as ``skipped`` — never as passed.
+
+User SQL (``where``, ``expression``, ``aggregate``) is parsed with sqlglot and goes through
+the same function guard as a step's SQL; everything is built as expressions, never by
+formatting strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import sqlglot
+from sqlglot import exp
+
+from sluiceway.sql.errors import SqlError
+from sluiceway.sql.guard import check_functions
+
+if TYPE_CHECKING:
+    from sluiceway.spec.checks import Check
+
+Kind = Literal["failing_rows", "value"]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One aggregate column of the scan and the check it serves."""
+
+    check: Check
+    alias: str
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class Scan:
+    """The compiled gate: one query, what each column means, and what it cannot evaluate."""
+
+    query: exp.Select | None
+    measures: tuple[Measure, ...]
+    static: tuple[Check, ...] = ()
+    deferred: tuple[tuple[Check, str], ...] = field(default_factory=tuple)
+
+
+def compile_scan(checks: list[Check], source: exp.Expr, *, where_path: str = "check") -> Scan:
+    """One aggregate ``SELECT`` over ``source`` (a table or subquery) for ``checks``.
+
+    Raises:
+        SqlError: a check's SQL does not parse or calls a refused function.
+    """
+    columns: list[exp.Expr] = []
+    measures: list[Measure] = []
+    static: list[Check] = []
+    deferred: list[tuple[Check, str]] = []
+    for index, check in enumerate(checks):
+        path = f"{where_path}.{check.name}"
+        scope = _predicate(check.where, path) if check.where else None
+        built = _measure(check, scope, path)
+        if built is None:
+            if check.type == "schema":
+                static.append(check)
+            else:
+                deferred.append((check, _why_deferred(check)))
+            continue
+        alias = f"__check_{index}"
+        kind, expression = built
+        columns.append(expression.as_(alias, quoted=True))
+        measures.append(Measure(check, alias, kind))
+    query = exp.select(*columns).from_(source) if columns else None
+    return Scan(query, tuple(measures), tuple(static), tuple(deferred))
+
+
+def failing_rows_predicate(check: Check) -> exp.Expr | None:
+    """The predicate true for a row the check fails (None for checks not about rows).
+
+    Used by the row-level pass that routes an ``error`` check's failing rows to quarantine.
+    """
+    path = f"check.{check.name}"
+    fails = _fails(check, path)
+    if fails is None:
+        return None
+    if check.where:
+        return exp.and_(exp.paren(_predicate(check.where, path)), exp.paren(fails))
+    return fails
+
+
+def _measure(check: Check, scope: exp.Expr | None, path: str) -> tuple[Kind, exp.Expr] | None:
+    fails = _fails(check, path)
+    if fails is not None:
+        return "failing_rows", _count(exp.and_(scope, exp.paren(fails)) if scope else fails)
+    if check.type == "unique":
+        keys = [_col(c) for c in check.columns]
+        complete = exp.and_(*[k.is_(exp.null()).not_() for k in keys])
+        scoped = exp.and_(scope, complete) if scope else complete
+        key = keys[0] if len(keys) == 1 else exp.Tuple(expressions=keys)
+        distinct = exp.Filter(
+            this=exp.Count(this=exp.Distinct(expressions=[key])), expression=exp.Where(this=scoped)
+        )
+        return "failing_rows", exp.Sub(this=_count(scoped), expression=distinct)
+    if check.type == "row_count":
+        return "value", _count(scope) if scope else exp.Count(this=exp.Star())
+    if check.type == "aggregate":
+        value = _expression(check.sql, path)
+        if scope is not None:
+            value = _filtered(value, scope)
+        return "value", value
+    if check.type == "freshness" and check.column:
+        newest: exp.Expr = exp.Max(this=_col(check.column))
+        if scope is not None:
+            newest = exp.Filter(this=newest, expression=exp.Where(this=scope))
+        return "value", newest
+    return None
+
+
+def _fails(check: Check, path: str) -> exp.Expr | None:
+    """The row-level failure condition of ``check`` (nulls pass unless ``not_null``)."""
+    if check.type == "not_null":
+        return exp.or_(*[_col(c).is_(exp.null()) for c in check.columns])
+    if check.type == "accepted_values":
+        allowed = exp.In(this=_col(check.column), expressions=[_literal(v) for v in check.values])
+        return exp.and_(_col(check.column).is_(exp.null()).not_(), exp.not_(allowed))
+    if check.type == "range":
+        value = _col(check.column)
+        outside: list[exp.Expr] = []
+        if check.min is not None:
+            low = _literal(check.min)
+            outside.append(exp.LT(this=value, expression=low) if check.min_inclusive
+                           else exp.LTE(this=value, expression=low))  # fmt: skip
+        if check.max is not None:
+            high = _literal(check.max)
+            outside.append(exp.GT(this=value, expression=high) if check.max_inclusive
+                           else exp.GTE(this=value, expression=high))  # fmt: skip
+        return exp.and_(value.is_(exp.null()).not_(), exp.paren(exp.or_(*outside)))
+    if check.type == "regex":
+        matches = exp.func(
+            "regexp_full_match", _col(check.column), exp.Literal.string(check.pattern)
+        )
+        return exp.and_(_col(check.column).is_(exp.null()).not_(), exp.not_(matches))
+    if check.type == "expression":
+        holds = exp.func("coalesce", exp.paren(_expression(check.expr, path)), exp.false())
+        return exp.not_(holds)
+    return None
+
+
+def _why_deferred(check: Check) -> str:
+    if check.type == "relationships":
+        return f"reads {check.to}, so it runs as its own query"
+    if check.type == "freshness":
+        return "measures the table's last commit, not its rows"
+    return f"{check.type} checks are not evaluated by a scan"
+
+
+def _count(condition: exp.Expr | None) -> exp.Expr:
+    count = exp.Count(this=exp.Star())
+    if condition is None:
+        return count
+    return exp.Filter(this=count, expression=exp.Where(this=condition))
+
+
+def _filtered(value: exp.Expr, scope: exp.Expr) -> exp.Expr:
+    """``value`` with ``FILTER (WHERE scope)`` on each aggregate inside it."""
+
+    def add(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.AggFunc) and not isinstance(node.parent, exp.Filter):
+            return exp.Filter(this=node.copy(), expression=exp.Where(this=scope.copy()))
+        return node
+
+    return value.transform(add)
+
+
+def _col(name: str) -> exp.Column:
+    return exp.column(name, quoted=True)
+
+
+def _literal(value: Any) -> exp.Expr:
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, int | float):
+        return exp.Literal.number(value)
+    return exp.Literal.string(str(value))
+
+
+def _predicate(sql: str, path: str) -> exp.Expr:
+    return _expression(sql, path)
+
+
+def _expression(sql: str, path: str) -> exp.Expr:
+    """A guarded SQL expression (a ``where``, an ``expression``, an ``aggregate``)."""
+    try:
+        parsed = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        raise SqlError(f"{path}: cannot parse {sql!r}: {exc.errors[0]['description']}") from None
+    if isinstance(parsed, exp.Query) or parsed.find(exp.Subquery, exp.Select) is not None:
+        raise SqlError(f"{path}: {sql!r} must be an expression over the checked rows, not a query")
+    check_functions(exp.select(parsed.copy()), sql, path=path)
+    return parsed
