@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from sluiceway.cli import (
+    checks_cmd,
     events_cmd,
     history_cmd,
     ingest_status_cmd,
@@ -70,6 +71,7 @@ for module in (
     query_cmd,
     events_cmd,
     tables_cmd,
+    checks_cmd,
     history_cmd,
     lineage_cmd,
     maintenance_cmd,
