@@ -117,3 +117,43 @@ def test_user_code_error_type_is_terminal() -> None:
     from sluiceway.errors import TerminalError
 
     assert issubclass(UserCodeError, TerminalError)
+
+
+CHECKED = (
+    PIPELINE
+    + """    checks:
+      - {type: not_null, columns: [customer_id, score]}
+      - {type: unique, columns: [customer_id], severity: block}
+      - {type: range, column: score, min: 3}
+"""
+)
+
+
+@pytest.mark.parametrize("function", ["transforms.py:with_pandas", "transforms.py:with_polars"])
+def test_each_result_form_passes_its_checks_through_the_gate(scores, function: str) -> None:
+    from sluiceway.meta.checks import CheckRepo
+
+    scores.write("pipelines/scores.yaml", CHECKED.replace("{function}", function))
+    report = scores.run("scores")
+    assert report.status == "succeeded", report.steps
+    results = {r.check_name: r.status for r in CheckRepo(scores.store).for_run(report.run_id)}
+    assert results["not_null_customer_id_score"] == "passed"
+    assert results["unique_customer_id"] == "passed"
+    assert results["range_score"] == "failed"  # customer 30 scores below 3
+    table = scores.lake().table("gold.scores").read()
+    assert 30 not in table.column("customer_id").to_pylist()  # moved to quarantine
+    assert set(table.column("_sw_run_id").to_pylist()) == {report.run_id}
+    quarantined = scores.lake().table("gold.scores__quarantine").read().to_pylist()
+    assert [(r["customer_id"], r["_sw_failed_checks"]) for r in quarantined] == [
+        (30, "range_score")
+    ]
+
+
+def test_a_batch_iterator_failing_a_block_check_publishes_nothing(scores) -> None:
+    scores.write(
+        "pipelines/scores.yaml", CHECKED.replace("{function}", "transforms.py:with_batches")
+    )
+    report = scores.run("scores")
+    assert report.status == "failed"  # customer 10 appears twice: unique blocks
+    assert "unique_customer_id" in (report.steps[0].error or "")
+    assert not scores.lake().table("gold.scores").exists()

@@ -74,7 +74,12 @@ class PythonStepExecutor:
         result = call_user(function, ctx.project.root, **arguments)
         reader = to_reader(result, step.function)
         batch = replace(batch, source=source_label(inputs) or step.function)
-        commit = ctx.lake.write(step.table, reader, step.materialization, batch)
+        if step.checks:
+            from sluiceway.orchestrate.steps.gated import commit_gated
+
+            commit = commit_gated(step, ctx, batch, reader)
+        else:
+            commit = ctx.lake.write(step.table, reader, step.materialization, batch)
         record_table_lineage(ctx, step.table, inputs, commit)
         return StepOutcome(table=step.table, commit=commit, inputs=versions, engine=engine_name)
 

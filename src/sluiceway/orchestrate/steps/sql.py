@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from sluiceway.orchestrate.steps.base import StepOutcome
+from sluiceway.orchestrate.steps.gated import audit_staged
 from sluiceway.orchestrate.steps.incremental import (
     WATERMARK_KEY,
     last_watermark,
@@ -27,7 +28,7 @@ from sluiceway.orchestrate.steps.lineage import record_sql_lineage
 if TYPE_CHECKING:
     from sqlglot import exp
 
-    from sluiceway.engines.base import Input, Staged
+    from sluiceway.engines.base import Input
     from sluiceway.lake.commit import WriteContext
     from sluiceway.orchestrate.context import StepContext
     from sluiceway.spec.steps import SqlStep
@@ -85,7 +86,7 @@ class SqlStepExecutor:
         with lake.staging(step.table, batch) as output:
             staged = engine.stage(rendered, inputs, output)
             if step.checks:
-                staged = self._audit(step, ctx, batch, staged)
+                staged = audit_staged(step, ctx, batch, staged)
             commit = lake.commit_staged(step.table, staged, step.materialization, batch)
         record_sql_lineage(ctx, step.table, analysed.query, inputs, commit)
         metrics: dict[str, Any] = {"staged_files": len(staged.files)}
@@ -98,23 +99,6 @@ class SqlStepExecutor:
             engine=engine_name,
             metrics=metrics,
         )
-
-    def _audit(
-        self, step: SqlStep, ctx: StepContext, batch: WriteContext, staged: Staged
-    ) -> Staged:
-        """Write-audit-publish: the step's checks on its staged files, before the commit."""
-        from sluiceway.quality.gate import audit
-
-        duckdb_engine: Any = ctx.engines.get("duckdb")
-        return audit(
-            duckdb_engine.connection,
-            staged,
-            list(step.checks),
-            table=step.table,
-            ctx=ctx,
-            batch=batch,
-            step=step.name,
-        ).staged
 
     def _incremental(
         self,
