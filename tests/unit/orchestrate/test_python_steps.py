@@ -157,3 +157,26 @@ def test_a_batch_iterator_failing_a_block_check_publishes_nothing(scores) -> Non
     assert report.status == "failed"  # customer 10 appears twice: unique blocks
     assert "unique_customer_id" in (report.steps[0].error or "")
     assert not scores.lake().table("gold.scores").exists()
+
+
+def test_a_batch_iterator_passes_its_checks_and_commits_with_lineage(scores) -> None:
+    from sluiceway.meta.checks import CheckRepo
+
+    passing = (
+        PIPELINE
+        + """    checks:
+      - {type: not_null, columns: [customer_id, score]}
+      - {type: row_count, min: 4, max: 4, severity: block}
+"""
+    )
+    scores.write(
+        "pipelines/scores.yaml", passing.replace("{function}", "transforms.py:with_batches")
+    )
+    report = scores.run("scores")
+    assert report.status == "succeeded", report.steps
+    statuses = {r.check_name: r.status for r in CheckRepo(scores.store).for_run(report.run_id)}
+    assert statuses == {"not_null_customer_id_score": "passed", "row_count": "passed"}
+    table = scores.lake().table("gold.scores").read()
+    assert table.num_rows == 4
+    assert set(table.column("_sw_run_id").to_pylist()) == {report.run_id}
+    assert set(table.column("_sw_source").to_pylist()) == {"raw.orders@0"}
