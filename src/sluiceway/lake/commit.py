@@ -23,6 +23,13 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+COMMIT_RETRIES = 100
+"""How often delta-rs retries a commit that lost the race to a compatible one (its default is
+15). Only commits its conflict checker finds compatible are retried — blind appends, above
+all — so more retries never let a real conflict through. An append's streamed input cannot
+be replayed by the lake's own retry, so its commit should not give up early: one of four
+writers appending at once on the test S3 endpoint once failed with a commit conflict."""
+
 
 @dataclass(frozen=True)
 class WriteContext:
@@ -75,6 +82,7 @@ def commit_properties(ctx: WriteContext) -> CommitProperties:
 
     return CommitProperties(
         custom_metadata=ctx.custom_metadata(),
+        max_commit_retries=COMMIT_RETRIES,
         app_transactions=[Transaction(app_id=ctx.app_id, version=ctx.batch)],
     )
 
