@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+REPO = Path(__file__).resolve().parent.parent
+"""The repository's root: stripped from the paths shown in the results."""
 OVERHEAD = 1.15
 """Target: the platform's total ≤ 1.15 × the baseline's (overhead ≤ 15%)."""
 PEAK_MIB = 2048
@@ -249,7 +251,8 @@ def _profile_lines(profile: dict[str, Any]) -> list[str]:
         "|---|---:|---:|",
     ]
     for statement in profile["statements"]:
-        sql = " ".join(statement["sql"].split())
+        # Paths as the repository names them, not where this checkout happens to be.
+        sql = " ".join(statement["sql"].split()).replace(f"{REPO}/", "")
         shown = sql if len(sql) <= 110 else sql[:70] + " … " + sql[-35:]
         shown = shown.replace("|", "\\|")
         lines.append(f"| `{shown}` | {statement['seconds']:.2f} | {statement['cpu']:.1f} |")

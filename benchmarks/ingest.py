@@ -70,6 +70,7 @@ from transforms import (  # noqa: E402
     _peak_mb,
     _reset_peak,
     _wrap,
+    baseline_options,
     wait_for_quiet,
 )
 
@@ -145,20 +146,10 @@ def child_baseline(args: dict[str, Any]) -> dict[str, Any]:
     ``codec`` ``zstd``: the platform's codec and file size; ``default``: delta-rs defaults.
     """
     import duckdb  # noqa: F401, TID251
-    from deltalake import WriterProperties, write_deltalake
-
-    from sluiceway.spec.settings import TableDefaults
+    from deltalake import write_deltalake
 
     csv, out = Path(args["csv"]), Path(args["out"])
-    options: dict[str, Any] = {}
-    if args["codec"] == "zstd":
-        defaults = TableDefaults()
-        options = {
-            "writer_properties": WriterProperties(
-                compression="ZSTD", compression_level=defaults.compression_level
-            ),
-            "target_file_size": defaults.target_file_size,
-        }
+    options = baseline_options(args["codec"])
     meter = Meter()
     start = time.perf_counter()
     con = _connect()

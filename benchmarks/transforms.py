@@ -219,26 +219,34 @@ def _register(con: Any, layer: str, name: str, path: Path) -> None:
     con.execute(f"CREATE OR REPLACE VIEW {layer}.{name} AS SELECT * FROM {layer}_{name}_scan")
 
 
+def baseline_options(codec: str) -> dict[str, Any]:
+    """``write_deltalake`` options of a baseline: ``zstd`` writes what the platform writes
+    (its codec level and file size), ``default`` is delta-rs's defaults."""
+    from deltalake import WriterProperties
+
+    from sluiceway.spec.settings import TableDefaults
+
+    if codec != "zstd":
+        return {}
+    defaults = TableDefaults()
+    return {
+        "writer_properties": WriterProperties(
+            compression="ZSTD", compression_level=defaults.compression_level
+        ),
+        "target_file_size": defaults.target_file_size,
+    }
+
+
 def child_baseline(args: dict[str, Any]) -> dict[str, Any]:
     """The same SQL in raw DuckDB, each result written by ``write_deltalake``.
 
     ``codec`` ``zstd``: the platform's codec and file size; ``default``: delta-rs defaults.
     """
     import duckdb  # noqa: F401, TID251
-    from deltalake import WriterProperties, write_deltalake
-
-    from sluiceway.spec.settings import TableDefaults
+    from deltalake import write_deltalake
 
     root, out = Path(args["root"]), Path(args["out"])
-    options: dict[str, Any] = {}
-    if args["codec"] == "zstd":
-        defaults = TableDefaults()
-        options = {
-            "writer_properties": WriterProperties(
-                compression="ZSTD", compression_level=defaults.compression_level
-            ),
-            "target_file_size": defaults.target_file_size,
-        }
+    options = baseline_options(args["codec"])
     meter = Meter()
     start = time.perf_counter()
     with meter.part("silver"):

@@ -42,6 +42,19 @@ from sluiceway.engines.errors import QueryError
 from sluiceway.errors import UsageError
 from sluiceway.ingest.files.contract import Contract, inferred
 from sluiceway.ingest.files.formats import Field, match_columns
+from sluiceway.ingest.files.json_sql import (
+    all_or_null,
+    as_text,
+    cast_field,
+    format_of,
+    has_key,
+    inferred_type,
+    is_nested,
+    is_object,
+    json_pointer,
+    json_type,
+    value_at,
+)
 from sluiceway.ingest.files.result import (
     FileResult,
     FileUnreadable,
@@ -49,6 +62,8 @@ from sluiceway.ingest.files.result import (
     bad_value,
     missing_required,
 )
+from sluiceway.ingest.files.staged_rows import stage_judged
+from sluiceway.ingest.files.text import records_to_lines
 
 if TYPE_CHECKING:
     from sluiceway.lake.staged import Output
@@ -62,14 +77,6 @@ MAX_OBJECT = 256 * 1024 * 1024
 """Largest single record DuckDB will read (its default of 16 MB is easily exceeded)."""
 NOT_JSON = "not valid JSON"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_NUMBERS = {"UBIGINT": "BIGINT", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE", "BOOLEAN": "BOOLEAN"}
-_NESTED = {exp.DataType.Type.JSON, *exp.DataType.NESTED_TYPES}
-_TEXT = exp.DataType.TEXT_TYPES
-_TEMPORAL = {
-    exp.DataType.Type.DATE: "date_format",
-    exp.DataType.Type.TIMESTAMP: "timestamp_format",
-    exp.DataType.Type.TIMESTAMPTZ: "timestamp_format",
-}
 
 
 def stage_json(
@@ -105,7 +112,7 @@ def stage_json(
         for _ in range(2):
             fields = match_columns(keys, contract, name, first=first)
             watch = [k for k, _ in keys] if _watch_keys(contract) else None
-            loaded = _copy(con, reader.judged(fields), fields, output, source)
+            loaded = stage_judged(con, reader.judged(fields), fields, output, source)
             bad, unseen = _bad(con, reader, fields, watch)
             if not unseen:
                 break
@@ -194,9 +201,9 @@ class _Reader:
         self, con: duckdb.DuckDBPyConnection, only: list[str] | None = None
     ) -> list[tuple[str, str]]:
         """The keys of the first :data:`SAMPLE` objects (or those holding ``only``), typed."""
-        condition = _is_object(exp.column("json"))
+        condition = is_object(exp.column("json"))
         if only:
-            condition = exp.and_(condition, exp.or_(*[_has(k) for k in only]))
+            condition = exp.and_(condition, exp.or_(*[has_key(k) for k in only]))
         sample = exp.select("json").from_(self.scan()).where(condition).limit(SAMPLE)
         query = exp.select(
             exp.Anonymous(this="json_group_structure", expressions=[exp.column("json")])
@@ -206,7 +213,7 @@ class _Reader:
         structure = json.loads(row[0]) if row and row[0] else {}
         if not isinstance(structure, dict):
             return []
-        keys = [(k, _inferred_type(v)) for k, v in structure.items() if not only or k in only]
+        keys = [(k, inferred_type(v)) for k, v in structure.items() if not only or k in only]
         strings = [k for k, kind in keys if kind == "VARCHAR"]
         if strings:
             temporal = self._temporal(con, sample, strings)
@@ -219,11 +226,11 @@ class _Reader:
         """String keys whose every sampled value is an ISO date or timestamp."""
         checks: list[exp.Expr] = []
         for key in keys:
-            text = _text(_value(exp.column("json"), key))
+            text = as_text(value_at(exp.column("json"), key))
             iso_date = exp.RegexpLike(this=text, expression=exp.Literal.string(_DATE.pattern))
             stamp = exp.TryCast(this=text, to=exp.DataType.build("TIMESTAMP")).is_(exp.null())
-            checks.append(_all_or_null(text, iso_date))
-            checks.append(_all_or_null(text, stamp.not_()))
+            checks.append(all_or_null(text, iso_date))
+            checks.append(all_or_null(text, stamp.not_()))
         query = exp.select(*checks).from_(sample.subquery("s"))
         rows = con.execute(query.sql("duckdb")).fetchall()
         row = rows[0] if rows else None
@@ -244,14 +251,14 @@ class _Reader:
         value that parses JSON again (such as ``json_type``) costs more than the scan.
         """
         sourced = [(i, f) for i, f in enumerate(fields) if f.source is not None]
-        nested = [i for i, f in sourced if _is_nested(f.type)]
+        nested = [i for i, f in sourced if is_nested(f.type)]
         raw = exp.column("json")
         columns: list[exp.Expr] = [
             exp.column("ordinality").as_("__sw_row"),
             raw.as_("__sw_raw"),
         ]
         for slot, (i, field) in enumerate(sourced):
-            pointer = exp.Literal.string(_pointer(field.source or ""))
+            pointer = exp.Literal.string(json_pointer(field.source or ""))
             extracted = exp.Anonymous(this="json_extract_string", expressions=[raw, pointer])
             columns.append(extracted.as_(f"__sw_t{slot}"))
             if i in nested:
@@ -268,7 +275,7 @@ class _Reader:
             text: exp.Expr = exp.column(f"__sw_t{slot}")
             value: exp.Expr = exp.column(f"__sw_n{slot}") if i in nested else text
             typed += [
-                _cast(value, field, self.fmt).as_(f"__sw_c{i}"),
+                cast_field(value, field, self.fmt).as_(f"__sw_c{i}"),
                 text.as_(f"__sw_j{i}"),
             ]
             present = exp.column(f"__sw_j{i}").is_(exp.null()).not_()
@@ -278,30 +285,6 @@ class _Reader:
                 checks.append(present)
         judged = exp.select(*typed, exp.and_(*checks).as_("__sw_ok"))
         return judged.from_(inner.subquery("src"))
-
-
-def _is_nested(kind: str) -> bool:
-    return exp.DataType.build(kind, dialect="duckdb").this in _NESTED
-
-
-def _copy(
-    con: duckdb.DuckDBPyConnection,
-    judged: exp.Select,
-    fields: list[Field],
-    output: Output,
-    source: str,
-) -> int:
-    """Stage the rows that pass; returns how many."""
-    from sluiceway.ingest.files.staged_rows import constants, copy_rows
-
-    projection = []
-    for i, field in enumerate(fields):
-        kind = exp.DataType.build(field.type, dialect="duckdb")
-        value = exp.column(f"__sw_c{i}") if field.source is not None else exp.cast(exp.null(), kind)
-        projection.append(exp.alias_(value, field.name, quoted=True))
-    select = exp.select(*projection, *constants(output, source))
-    select = select.from_(judged.subquery("judged")).where(exp.column("__sw_ok"))
-    return copy_rows(con, select, output)
 
 
 def _bad(
@@ -317,13 +300,13 @@ def _bad(
         known = exp.Array(expressions=[exp.Literal.string(k) for k in watch])
         keys = exp.Anonymous(this="json_keys", expressions=[exp.column("__sw_raw")])
         outside = exp.and_(
-            _is_object(exp.column("__sw_raw")),
+            is_object(exp.column("__sw_raw")),
             exp.Anonymous(this="list_has_all", expressions=[known, keys]).not_(),
         )
     columns: list[exp.Expr] = [
         exp.column("__sw_row"),
         exp.column("__sw_raw"),
-        _json_type(exp.column("__sw_raw")),
+        json_type(exp.column("__sw_raw")),
         exp.Paren(this=outside),
     ]
     for i in sourced:
@@ -358,7 +341,7 @@ def _bad(
                             fields[i].name,
                             str(text),
                             fields[i].type,
-                            _pattern(fields[i], reader.fmt),
+                            format_of(fields[i], reader.fmt),
                         )
                     )
                 elif fields[i].required and not present:
@@ -382,105 +365,11 @@ def _as_item(q: Quarantined) -> Quarantined:
 
 
 def _locate(reader: _Reader, found: list[Quarantined]) -> list[Quarantined]:
-    """Record numbers as line numbers (blank lines count), and the text of non-JSON lines.
-
-    DuckDB skips blank lines when it numbers records, so the file is read once more (only
-    when it has bad rows) to map them. A record whose line does not hold the text DuckDB
-    read means the two disagree on this file: its line is then left unknown, not guessed.
-    """
+    """Record numbers as line numbers, read once more only when the file has bad rows."""
     if not found:
         return []
-    wanted = {q.line: q for q in found}
-    located: dict[int | None, Quarantined] = {}
-    record = 0
     with reader.binary() as stream:
-        for number, line in enumerate(stream, start=1):
-            text = line.strip()
-            if not text:
-                continue
-            record += 1
-            q = wanted.get(record)
-            if q is None:
-                continue
-            decoded = text.decode("utf-8", errors="replace")
-            if q.raw is None:
-                located[record] = Quarantined(number, q.column, q.reason, Quarantined.cut(decoded))
-            elif decoded.startswith(q.raw[:1000]) or q.raw.startswith(decoded[:1000]):
-                located[record] = Quarantined(number, q.column, q.reason, q.raw)
-            if len(located) == len(wanted):
-                break
-    return [
-        located.get(q.line) or Quarantined(None, q.column, f"{q.reason} (line not located)", q.raw)
-        for q in found
-    ]
-
-
-def _cast(value: exp.Expr, field: Field, fmt: JsonFormat | NdjsonFormat) -> exp.Expr:
-    """``value`` as the field's type, NULL when it does not fit.
-
-    Scalars arrive as their text and are cast as a CSV value would be (so ``"12"`` fits a
-    BIGINT); nested types arrive as JSON and are cast from it.
-    """
-    kind = exp.DataType.build(field.type, dialect="duckdb")
-    if kind.this in _TEXT:
-        return value
-    pattern = _pattern(field, fmt)
-    if pattern:
-        parsed = exp.Anonymous(
-            this="try_strptime", expressions=[value, exp.Literal.string(pattern)]
-        )
-        return exp.TryCast(this=parsed, to=kind)
-    return exp.TryCast(this=value, to=kind)
-
-
-def _pattern(field: Field, fmt: JsonFormat | NdjsonFormat) -> str | None:
-    """The strftime format a date or timestamp field is read with (None: ISO)."""
-    kind = exp.DataType.build(field.type, dialect="duckdb").this
-    if kind not in _TEMPORAL:
-        return None
-    return field.format or getattr(fmt, _TEMPORAL[kind])
-
-
-def _inferred_type(structure: object) -> str:
-    """A key's DuckDB type from its ``json_group_structure`` (nested values stay JSON)."""
-    if isinstance(structure, str):
-        return _NUMBERS.get(structure, "VARCHAR" if structure in ("VARCHAR", "NULL") else "JSON")
-    return "JSON"
-
-
-def _pointer(key: str) -> str:
-    """A JSON pointer to the top-level ``key`` (so dots and quotes in names are safe)."""
-    return "/" + key.replace("~", "~0").replace("/", "~1")
-
-
-def _value(raw: exp.Expr, key: str) -> exp.Expr:
-    return exp.JSONExtract(this=raw, expression=exp.Literal.string(_pointer(key)))
-
-
-def _has(key: str) -> exp.Expr:
-    return exp.Anonymous(
-        this="json_exists", expressions=[exp.column("json"), exp.Literal.string(_pointer(key))]
-    )
-
-
-def _text(value: exp.Expr) -> exp.Expr:
-    """A JSON value as text: a string unquoted, anything else as its JSON."""
-    return exp.JSONExtractScalar(this=value, expression=exp.Literal.string("$"))
-
-
-def _json_type(value: exp.Expr) -> exp.Expr:
-    return exp.Anonymous(this="json_type", expressions=[value])
-
-
-def _is_object(value: exp.Expr) -> exp.Expr:
-    return exp.EQ(this=_json_type(value), expression=exp.Literal.string("OBJECT"))
-
-
-def _all_or_null(value: exp.Expr, condition: exp.Expr) -> exp.Expr:
-    """``bool_and(value IS NULL OR condition)``, false when no value at all."""
-    ok = exp.or_(value.is_(exp.null()), condition)
-    some = exp.GT(this=exp.Count(this=value), expression=exp.Literal.number(0))
-    return exp.and_(exp.Anonymous(this="bool_and", expressions=[ok]), some)
+        return records_to_lines(stream, found)
 
 
 def _clear(folder: Path) -> None:

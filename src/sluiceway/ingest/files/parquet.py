@@ -25,6 +25,7 @@ from sluiceway.ingest.files.result import (
     bad_value,
     missing_required,
 )
+from sluiceway.ingest.files.staged_rows import stage_judged
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -60,7 +61,7 @@ def stage_parquet(
         fields = match_columns(found, contract, name, first=first)
         types = dict(found)
         judged = _judged(path, fields, types)
-        loaded = _copy(con, judged, fields, output, source)
+        loaded = stage_judged(con, judged, fields, output, source)
         bad = _bad(con, judged, fields)
     except (duckdb.Error, QueryError) as exc:
         raise FileUnreadable(f"{name}: cannot read it as Parquet: {_line(exc)}") from exc
@@ -114,26 +115,6 @@ def _cast(value: exp.Expr, field: Field, have: str) -> exp.Expr:
         )
         return exp.TryCast(this=parsed, to=kind)
     return exp.TryCast(this=value, to=kind)
-
-
-def _copy(
-    con: duckdb.DuckDBPyConnection,
-    judged: exp.Select,
-    fields: list[Field],
-    output: Output,
-    source: str,
-) -> int:
-    """Stage the rows that pass; returns how many."""
-    from sluiceway.ingest.files.staged_rows import constants, copy_rows
-
-    projection = []
-    for i, field in enumerate(fields):
-        kind = exp.DataType.build(field.type, dialect="duckdb")
-        value = exp.column(f"__sw_c{i}") if field.source is not None else exp.cast(exp.null(), kind)
-        projection.append(exp.alias_(value, field.name, quoted=True))
-    select = exp.select(*projection, *constants(output, source))
-    select = select.from_(judged.subquery("judged")).where(exp.column("__sw_ok"))
-    return copy_rows(con, select, output)
 
 
 def _bad(

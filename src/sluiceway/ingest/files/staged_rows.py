@@ -7,7 +7,7 @@ own ``_sw_source``) and moves the table's partition columns last, then lets Duck
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 from sqlglot import exp
@@ -17,6 +17,7 @@ from sluiceway.ingest.files.result import (
 )
 
 if TYPE_CHECKING:
+    from sluiceway.ingest.files.formats import Field
     from sluiceway.lake.staged import Output
 
 
@@ -45,3 +46,22 @@ def partition_last(select: exp.Select, partition_by: tuple[str, ...]) -> exp.Sel
     keep = [e for e in select.expressions if e.alias_or_name not in partition_by]
     last = [next(e for e in select.expressions if e.alias_or_name == c) for c in partition_by]
     return select.select(*keep, *last, append=False)
+
+
+def stage_judged(
+    con: Any, judged: exp.Select, fields: list[Field], output: Output, source: str
+) -> int:
+    """Stage the rows a typed reader judged good (``__sw_ok``); returns how many.
+
+    JSON and Parquet readers cast each field into ``__sw_c<i>`` beside an ``__sw_ok`` flag;
+    the staged file takes the fields under their table names (a field the file lacks as a
+    typed NULL), then the lineage constants.
+    """
+    projection = []
+    for i, field in enumerate(fields):
+        kind = exp.DataType.build(field.type, dialect="duckdb")
+        value = exp.column(f"__sw_c{i}") if field.source is not None else exp.cast(exp.null(), kind)
+        projection.append(exp.alias_(value, field.name, quoted=True))
+    select = exp.select(*projection, *constants(output, source))
+    select = select.from_(judged.subquery("judged")).where(exp.column("__sw_ok"))
+    return copy_rows(con, select, output)

@@ -27,10 +27,11 @@ import json
 import shutil
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sluiceway.ingest.files.batches import BatchReport, Loaded, outcome
 from sluiceway.ingest.files.digest import declared_compression, sha256_checked
 from sluiceway.ingest.files.landing import Landing, LandingFile
 from sluiceway.ingest.files.quarantine import quarantine_rows, write_quarantine
@@ -50,24 +51,6 @@ if TYPE_CHECKING:
     from sluiceway.spec.steps import IngestStep
 
 
-@dataclass
-class _Loaded:
-    """A delivery parsed in this batch."""
-
-    file: LandingFile
-    record: FileRecord
-    result: FileResult
-
-
-@dataclass
-class _BatchReport:
-    loaded: list[_Loaded]
-    failed: int
-    duplicates: int
-    commit: CommitResult | None
-    quarantine: CommitResult | None
-
-
 def ingest_files(step: IngestStep, ctx: StepContext, batch: WriteContext) -> StepOutcome:
     """Load every new file the step's glob selects, as batch ``batch`` (and later numbers)."""
     from sluiceway.meta.ledger import LedgerRepo
@@ -81,7 +64,7 @@ def ingest_files(step: IngestStep, ctx: StepContext, batch: WriteContext) -> Ste
     reports = _recover(step, ctx, batch, landing, ledger, by_uri)
     pending = _new_deliveries(step, ctx, landing, ledger, listed)
     reports += _load_all(step, ctx, batch, landing, ledger, pending)
-    return _outcome(step, reports, listed)
+    return outcome(step, reports, listed)
 
 
 def ledger_claimed(ledger: LedgerRepo, ctx: StepContext, step: IngestStep) -> list[FileRecord]:
@@ -97,7 +80,7 @@ def _recover(
     landing: Landing,
     ledger: LedgerRepo,
     by_uri: dict[str, LandingFile],
-) -> list[_BatchReport]:
+) -> list[BatchReport]:
     """Finish the batches a crashed run claimed: record them, or redo them (same number)."""
     from sluiceway.lake.commit import committed_batch
 
@@ -134,7 +117,7 @@ def _load_all(
     landing: Landing,
     ledger: LedgerRepo,
     pending: list[tuple[LandingFile, FileRecord]],
-) -> list[_BatchReport]:
+) -> list[BatchReport]:
     from sluiceway.lake.commit import committed_batch
 
     table = ctx.lake.table(step.table)
@@ -182,7 +165,7 @@ def _load(
     pending: list[tuple[LandingFile, FileRecord]],
     *,
     claimed: bool = False,
-) -> tuple[_BatchReport, list[tuple[LandingFile, FileRecord]]]:
+) -> tuple[BatchReport, list[tuple[LandingFile, FileRecord]]]:
     """Parse ``pending`` files and commit them as ``batch``; return the files left for later.
 
     A file that brings columns the batch has not seen ends the batch (one commit has one
@@ -194,7 +177,7 @@ def _load(
     contract = _contract(step, ctx)
     engine = ctx.engines.get("duckdb")
     con = engine.connection  # type: ignore[attr-defined]
-    loaded: list[_Loaded] = []
+    loaded: list[Loaded] = []
     failed = duplicates = 0
     rest: list[tuple[LandingFile, FileRecord]] = []
     hashes: dict[str, str] = {}
@@ -237,7 +220,7 @@ def _load(
             _publish(folder, Path(output.directory))
             if contract is None:
                 contract = result.contract
-            loaded.append(_Loaded(file, record, result))
+            loaded.append(Loaded(file, record, result))
             quarantine += quarantine_rows(file, result)
         quarantined = write_quarantine(step, ctx, batch, quarantine)
         commit = _commit(step, ctx, batch, output, loaded)
@@ -252,7 +235,7 @@ def _load(
             rows_quarantined=item.result.rows_quarantined,
         )
         landing.dispose(item.file, source.on_processed)
-    return _BatchReport(loaded, failed, duplicates, commit, quarantined), rest
+    return BatchReport(loaded, failed, duplicates, commit, quarantined), rest
 
 
 def _parse(
@@ -262,7 +245,7 @@ def _parse(
     source: FilesSource,
     contract: Contract | None,
     output: Output,
-    loaded: list[_Loaded],
+    loaded: list[Loaded],
 ) -> tuple[str, FileResult]:
     """Hash the file (on another thread) while it is parsed and staged."""
     from sluiceway.ingest.files.formats import stage_file
@@ -327,7 +310,7 @@ def _contract(step: IngestStep, ctx: StepContext) -> Contract | None:
 
 
 def _commit(
-    step: IngestStep, ctx: StepContext, batch: WriteContext, output: Output, loaded: list[_Loaded]
+    step: IngestStep, ctx: StepContext, batch: WriteContext, output: Output, loaded: list[Loaded]
 ) -> CommitResult | None:
     """Commit the staged rows with each file's counts in the commit's metadata."""
     from sluiceway.engines.staging import list_staged
@@ -377,41 +360,4 @@ def _failed(ctx: StepContext, step: IngestStep, file: LandingFile, error: str) -
 
     return FileFailed(
         run_id=ctx.run.id, pipeline=ctx.pipeline.name, step=step.name, uri=file.uri, error=error
-    )
-
-
-def _outcome(
-    step: IngestStep, reports: list[_BatchReport], listed: list[LandingFile]
-) -> StepOutcome:
-    from sluiceway.lake.commit import CommitResult
-
-    commits = [r.commit for r in reports if r.commit is not None]
-    files = [item for r in reports for item in r.loaded]
-    read = sum(i.result.rows_read for i in files)
-    loaded = sum(i.result.rows_loaded for i in files)
-    quarantined = sum(i.result.rows_quarantined for i in files)
-    commit = None
-    if commits:
-        last = commits[-1]
-        commit = CommitResult(
-            table=last.table,
-            version=last.version,
-            operation=last.operation,
-            rows_added=sum(c.rows_added for c in commits),
-            files_added=sum(c.files_added for c in commits),
-        )
-    return StepOutcome(
-        table=step.table,
-        commit=commit,
-        engine="duckdb",
-        metrics={
-            "files_listed": len(listed),
-            "files_loaded": len(files),
-            "files_failed": sum(r.failed for r in reports),
-            "files_duplicate": sum(r.duplicates for r in reports),
-            "rows_read": read,
-            "rows_loaded": loaded,
-            "rows_quarantined": quarantined,
-            "batches": [r.commit.version for r in reports if r.commit is not None],
-        },
     )

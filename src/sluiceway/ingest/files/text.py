@@ -16,9 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sluiceway.ingest.files.result import (
-    FileUnreadable,
-)
+from sluiceway.ingest.files.result import FileUnreadable, Quarantined
 
 if TYPE_CHECKING:
     from sluiceway.spec.sources import CsvFormat, TsvFormat
@@ -144,3 +142,36 @@ def physical_lines(
     except (OSError, EOFError):
         return None
     return found
+
+
+def records_to_lines(stream: Any, found: list[Quarantined]) -> list[Quarantined]:
+    """Record numbers as line numbers (blank lines count), and the text of non-JSON lines.
+
+    ``stream`` is the file's decompressed bytes, read line by line.
+
+    DuckDB skips blank lines when it numbers records, so the file is read once more (only
+    when it has bad rows) to map them. A record whose line does not hold the text DuckDB
+    read means the two disagree on this file: its line is then left unknown, not guessed.
+    """
+    wanted = {q.line: q for q in found}
+    located: dict[int | None, Quarantined] = {}
+    record = 0
+    for number, line in enumerate(stream, start=1):
+        text = line.strip()
+        if not text:
+            continue
+        record += 1
+        q = wanted.get(record)
+        if q is None:
+            continue
+        decoded = text.decode("utf-8", errors="replace")
+        if q.raw is None:
+            located[record] = Quarantined(number, q.column, q.reason, Quarantined.cut(decoded))
+        elif decoded.startswith(q.raw[:1000]) or q.raw.startswith(decoded[:1000]):
+            located[record] = Quarantined(number, q.column, q.reason, q.raw)
+        if len(located) == len(wanted):
+            break
+    return [
+        located.get(q.line) or Quarantined(None, q.column, f"{q.reason} (line not located)", q.raw)
+        for q in found
+    ]
