@@ -26,9 +26,9 @@ T = TypeVar("T")
 COMMIT_RETRIES = 100
 """How often delta-rs retries a commit that lost the race to a compatible one (its default is
 15). Only commits its conflict checker finds compatible are retried — blind appends, above
-all — so more retries never let a real conflict through. An append's streamed input cannot
-be replayed by the lake's own retry, so its commit should not give up early: one of four
-writers appending at once on the test S3 endpoint once failed with a commit conflict."""
+all — so more retries never let a real conflict through. An append's streamed input is not
+spooled for the lake's own retry, so with many writers appending at once its commit should
+not give up early."""
 
 
 @dataclass(frozen=True)
@@ -76,13 +76,22 @@ class CommitResult:
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
-def commit_properties(ctx: WriteContext) -> CommitProperties:
-    """The delta-rs commit properties that make this write exactly-once and traceable."""
+def commit_properties(ctx: WriteContext, *, creates: bool = False) -> CommitProperties:
+    """The delta-rs commit properties that make this write exactly-once and traceable.
+
+    Args:
+        ctx: the batch being written.
+        creates: the commit creates the table. delta-rs does not check a creation against
+            a concurrent one: it rebases it to version 1 as a second ``protocol`` and
+            ``metaData`` with a new table id, and fails the appends that loaded version 0.
+            A creation therefore gets no delta-rs retry; the loser sees a conflict, and the
+            lake's own retry reloads the table and appends to it.
+    """
     from deltalake import CommitProperties, Transaction
 
     return CommitProperties(
         custom_metadata=ctx.custom_metadata(),
-        max_commit_retries=COMMIT_RETRIES,
+        max_commit_retries=0 if creates else COMMIT_RETRIES,
         app_transactions=[Transaction(app_id=ctx.app_id, version=ctx.batch)],
     )
 

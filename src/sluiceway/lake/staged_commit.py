@@ -184,7 +184,7 @@ def _commit(
             partition_by=partition_by,
             configuration=dict(target.configuration) or None,
             storage_options=target.storage_options(),
-            commit_properties=commit_properties(ctx),
+            commit_properties=commit_properties(ctx, creates=True),
         )
         return 0
     actions: list[Any] = list(published.adds)

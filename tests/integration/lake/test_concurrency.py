@@ -1,8 +1,11 @@
-"""Four processes appending to one table at once: every commit lands, every version reads."""
+"""Processes appending to one table at once: every commit lands, every version reads."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -15,6 +18,7 @@ pytestmark = pytest.mark.slow
 
 TABLE = "raw.shared"
 WRITERS, BATCHES, ROWS = 4, 20, 100
+CREATOR = Path(__file__).with_name("lake_creator.py")
 
 
 def test_concurrent_appends_lose_no_commit(lake_storage: Any, writer_env: dict[str, str]) -> None:
@@ -58,3 +62,40 @@ def test_concurrent_appends_lose_no_commit(lake_storage: Any, writer_env: dict[s
     checked = time.monotonic() - checked
     print(f"concurrency: {commits} commits by {WRITERS} writers in {elapsed:.1f}s, ", end="")
     print(f"every version read in {checked:.1f}s")
+
+
+def test_concurrent_first_appends_create_the_table_once(
+    lake_storage: Any, writer_env: dict[str, str]
+) -> None:
+    """Writers that all find no table create it at the same instant: one creates, all land.
+
+    delta-rs rebases a losing creation as a second creation (a new table id) and then fails
+    appends that loaded the first, so the lake gives creations no delta-rs retry, spools their
+    input and retries them itself as appends.
+    """
+    tables, interval = 8, 0.4
+    start = time.time() + 6  # the processes import and connect first
+    arguments = [lake_storage.root, "race", str(tables), str(start), str(interval)]
+    creators = [
+        subprocess.Popen(
+            [sys.executable, str(CREATOR), *arguments, f"create/p{i}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=writer_env,
+        )
+        for i in range(WRITERS)
+    ]
+    for creator in creators:
+        out, err = creator.communicate(timeout=120)
+        assert creator.returncode == 0 and out.rstrip().endswith("done"), err
+
+    lake = Lake(lake_storage)
+    for k in range(tables):
+        table = lake.table(f"raw.race{k}")
+        assert table.version() == WRITERS - 1
+        # Created once: no later commit re-creates it under another table id.
+        assert table.delta(version=0).metadata().id == table.delta().metadata().id
+        writers = table.read(columns=["writer"]).column("writer").to_pylist()
+        assert sorted(set(writers)) == [f"create/p{i}" for i in range(WRITERS)]
+        assert len(writers) == WRITERS * 10

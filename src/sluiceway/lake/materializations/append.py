@@ -1,7 +1,9 @@
 """``append``: add the batch's rows to the table, in one commit.
 
 A blind append reads no files, so concurrent appends do not conflict: delta-rs rebases the
-commit onto the newer version itself. What remains is a concurrent commit of the same batch
+commit onto the newer version itself. Creating the table is the exception (concurrent
+creators conflict on its metadata), so the first commit is spooled and retried by the lake.
+What remains is a concurrent commit of the same batch
 (the app transaction conflicts) or a concurrent schema change. Both are rare, so the input is
 not spooled for a replay: such a conflict surfaces as a transient error and the step's retry
 runs it again, finding the batch committed if the other writer was itself.

@@ -109,12 +109,16 @@ class Replay:
 
     def stage(self, visit: Callable[[pa.RecordBatch], None] | None = None) -> None:
         """Consume the whole stream into the spool now, showing each batch to ``visit``."""
-        for batch in self.reader():
+        for batch in self.reader(spool=True):
             if visit is not None:
                 visit(batch)
 
-    def reader(self) -> pa.RecordBatchReader:
+    def reader(self, *, spool: bool = False) -> pa.RecordBatchReader:
         """The batches: streamed (and spooled) the first time, from the spool afterwards.
+
+        Args:
+            spool: spool the first pass even if the replay was made without spooling, for
+                an attempt whose conflict the lake must retry itself.
 
         Raises:
             CommitConflictError: an earlier pass stopped half-way, so the spool is partial.
@@ -129,7 +133,7 @@ class Replay:
                 )
             return pa.ipc.open_stream(pa.memory_map(str(self._path)))
         data, self._data = self._data, None
-        if not self._spool:
+        if not (self._spool or spool):
             return data
         options = pa.ipc.IpcWriteOptions(compression="lz4")
 
@@ -170,9 +174,11 @@ def commit_write(
         count_removed: compute ``rows_deleted`` from the versions before and after
             (delta-rs reports only removed *files* for overwrites).
         replayable: spool the input so a conflict can be retried here. Writes whose
-            conflicts delta-rs resolves itself (blind appends) pass ``False`` and save the
-            spool's disk copy; the rare conflict left then surfaces as a transient
-            :class:`CommitConflictError`, which the step's retry handles.
+            conflicts delta-rs resolves itself (blind appends to an existing table) pass
+            ``False`` and save the spool's disk copy; the rare conflict left then surfaces
+            as a transient :class:`CommitConflictError`, which the step's retry handles.
+            The commit that creates the table is spooled regardless: concurrent creators
+            conflict on the table's metadata, which delta-rs does not rebase.
     """
     replay = data if isinstance(data, Replay) else Replay(data, spool=replayable)
     target_name = str(target.name)
@@ -190,7 +196,10 @@ def commit_write(
             replaces_table=replaces_table,
             keeps=_keeps(target, table),
         )
-        write(table, conform(replay.reader(), plan.write_schema), plan)
+        # Creating the table is never rebased by delta-rs (a concurrent creation changes the
+        # metadata), so the first commit is spooled whatever the materialization says.
+        rows = replay.reader(spool=table is None)
+        write(table, conform(rows, plan.write_schema), plan)
         # write_deltalake moves a loaded table to the version it committed.
         version = int(table.version()) if table is not None else None
         return result(target, ctx, operation, version=version, count_removed=count_removed)
@@ -211,7 +220,7 @@ def write_options(target: Target, ctx: WriteContext, table: DeltaTable | None) -
     options: dict[str, Any] = {
         "target_file_size": target.target_file_size,
         "writer_properties": target.writer_properties(),
-        "commit_properties": commit_properties(ctx),
+        "commit_properties": commit_properties(ctx, creates=table is None),
         "partition_by": list(target.partition_by) or None,
     }
     if table is None:
