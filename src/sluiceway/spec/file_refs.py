@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 from sluiceway.spec.problems import Problem, did_you_mean
 from sluiceway.spec.pydantic_errors import problems_from_error
 from sluiceway.spec.sources import Contract, FilesSource
-from sluiceway.spec.steps import IngestStep, PythonStep, SqlStep
+from sluiceway.spec.steps import FUNCTION_REF, IngestStep, PythonStep, SqlStep
 from sluiceway.spec.units import Found, Unit
 from sluiceway.spec.yamlpos import load_yaml
 
@@ -107,48 +108,69 @@ class ProjectFiles:
 
 
 def check_files(unit: Unit, files: ProjectFiles) -> list[Found]:
-    """SQL files exist, Python functions are defined, contract files exist and are valid."""
+    """SQL files exist, Python functions are defined, contract files exist and are valid.
+
+    Steps that failed validation are checked too, from what was written, so a missing file
+    is reported in the same pass as a bad value elsewhere in its step.
+    """
     found: list[Found] = []
     for index, step in unit.steps:
         base = ("steps", index)
         if isinstance(step, SqlStep) and step.sql is not None:
-            if not _relative(step.sql) or step.sql not in files.sql:
-                hint = did_you_mean(step.sql, files.sql) or "paths are relative to the project root"
-                found.append(
-                    unit.problem((*base, "sql"), step.sql, f"SQL file '{step.sql}' not found", hint)
-                )
+            found += _sql_file(unit, (*base, "sql"), step.sql, files)
         elif isinstance(step, PythonStep):
-            found += _function(unit, (*base, "function"), step, files)
+            found += _function(unit, (*base, "function"), step.function, files)
         elif isinstance(step, IngestStep) and isinstance(step.source, FilesSource):
-            contract = step.source.contract
-            if isinstance(contract, str):
-                path = (*base, "source", "contract")
-                if not _relative(contract) or contract not in files.yaml:
-                    hint = (
-                        did_you_mean(contract, files.yaml)
-                        or "paths are relative to the project root"
-                    )
-                    found.append(
-                        unit.problem(path, contract, f"contract file '{contract}' not found", hint)
-                    )
-                else:
-                    found += [(p, None) for p in files.contract(contract)]
+            found += _contract(unit, (*base, "source", "contract"), step.source.contract, files)
+    for index, raw in unit.invalid_steps:
+        base = ("steps", index)
+        kind, source = raw.get("type"), raw.get("source")
+        if kind == "sql" and isinstance(raw.get("sql"), str):
+            found += _sql_file(unit, (*base, "sql"), raw["sql"], files)
+        elif kind == "python" and _is_function_ref(raw.get("function")):
+            found += _function(unit, (*base, "function"), raw["function"], files)
+        elif kind == "ingest" and isinstance(source, dict) and source.get("type") == "files":
+            found += _contract(unit, (*base, "source", "contract"), source.get("contract"), files)
     return found
 
 
-def _function(
-    unit: Unit, path: tuple[str | int, ...], step: PythonStep, files: ProjectFiles
+def _is_function_ref(value: object) -> bool:
+    """``file.py:name``, the shape the model accepts (anything else is its own problem)."""
+    return isinstance(value, str) and re.fullmatch(FUNCTION_REF, value) is not None
+
+
+def _sql_file(
+    unit: Unit, path: tuple[str | int, ...], sql: str, files: ProjectFiles
 ) -> list[Found]:
-    module, name = step.module_file, step.function_name
+    if _relative(sql) and sql in files.sql:
+        return []
+    hint = did_you_mean(sql, files.sql) or "paths are relative to the project root"
+    return [unit.problem(path, sql, f"SQL file '{sql}' not found", hint)]
+
+
+def _contract(
+    unit: Unit, path: tuple[str | int, ...], contract: object, files: ProjectFiles
+) -> list[Found]:
+    """Problems of a contract given as a file reference (an inline contract has none here)."""
+    if not isinstance(contract, str):
+        return []
+    if not _relative(contract) or contract not in files.yaml:
+        hint = did_you_mean(contract, files.yaml) or "paths are relative to the project root"
+        return [unit.problem(path, contract, f"contract file '{contract}' not found", hint)]
+    return [(p, None) for p in files.contract(contract)]
+
+
+def _function(
+    unit: Unit, path: tuple[str | int, ...], function: str, files: ProjectFiles
+) -> list[Found]:
+    module, name = function.rsplit(":", 1)
     if module not in files.python:
         hint = did_you_mean(module, files.python) or "the file goes in the project's python/ folder"
-        return [unit.problem(path, step.function, f"python/{module} not found", hint)]
+        return [unit.problem(path, function, f"python/{module} not found", hint)]
     defined = files.functions(module)
     if isinstance(defined, str):
-        return [unit.problem(path, step.function, defined)]
+        return [unit.problem(path, function, defined)]
     if name not in defined:
         hint = did_you_mean(name, defined) or "define it at the top level of the file"
-        return [
-            unit.problem(path, step.function, f"python/{module} defines no function '{name}'", hint)
-        ]
+        return [unit.problem(path, function, f"python/{module} defines no function '{name}'", hint)]
     return []

@@ -16,7 +16,7 @@ from sluiceway.spec.materializations import Append, Materialization, Overwrite
 from sluiceway.spec.secrets import SecretUrl
 from sluiceway.spec.sources import Source
 
-_FUNCTION = r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\.py:[A-Za-z_][A-Za-z0-9_]*$"
+FUNCTION_REF = r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\.py:[A-Za-z_][A-Za-z0-9_]*$"
 
 
 class StepBase(RunOverrides):
@@ -93,7 +93,7 @@ class PythonStep(StepBase):
 
     type: Literal["python"] = Field(description="Call a Python function.")
     function: str = Field(
-        pattern=_FUNCTION, description="`file.py:function`, the file in the project's `python/`."
+        pattern=FUNCTION_REF, description="`file.py:function`, the file in the project's `python/`."
     )
     inputs: list[TableName] = Field(
         default_factory=list, description="Tables passed to the function."

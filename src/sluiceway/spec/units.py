@@ -41,6 +41,8 @@ class Unit:
     table_keys: list[str] = field(default_factory=list)
     table_checks: list[tuple[str, list[Check]]] = field(default_factory=list)
     invalid_writes: set[str] = field(default_factory=set)
+    invalid_steps: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    """Steps that failed validation, as written: their file references are still checked."""
 
     def problem(
         self, path: Path, value: Any, message: str, hint: str | None = None, *, key: bool = False
@@ -85,8 +87,10 @@ def from_data(
         try:
             unit.steps.append((index, _STEP.validate_python(raw)))
         except ValidationError:
-            writer = isinstance(raw, dict) and raw.get("type") in _WRITERS
-            if writer and isinstance(raw.get("table"), str):
+            if not isinstance(raw, dict):
+                continue
+            unit.invalid_steps.append((index, raw))
+            if raw.get("type") in _WRITERS and isinstance(raw.get("table"), str):
                 unit.invalid_writes.add(raw["table"])
     triggers = data.get("on")
     for index, raw in enumerate(triggers if isinstance(triggers, list) else []):

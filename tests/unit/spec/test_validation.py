@@ -65,6 +65,36 @@ def test_headline_three_problems_in_one_pass(make_project, problems_of) -> None:
     assert sql.value == "sql/silver/customer.sql"
 
 
+def test_a_step_with_a_bad_value_still_has_its_files_checked(make_project, problems_of) -> None:
+    """A typo, a bad enum value and a missing file in one step: all three, in one pass."""
+    files = {
+        "sql/orders.sql": "select 1 as id\n",
+        "python/steps.py": "def score(orders):\n    return orders\n",
+        "pipelines/one.yaml": """\
+            name: one
+            descripton: all in one step
+            steps:
+              - name: orders
+                type: sql
+                sql: sql/ordrs.sql
+                table: silver.orders
+                materialization: {type: merg, keys: [id]}
+              - name: scores
+                type: python
+                function: steps.py:scor
+                table: silver.scores
+                retries: many
+        """,
+    }
+    assert [(p.line, p.field, p.value) for p in problems_of(make_project(files))] == [
+        (2, "descripton", "descripton"),
+        (6, "steps[0].sql", "sql/ordrs.sql"),
+        (8, "steps[0].materialization.type", "merg"),
+        (11, "steps[1].function", "steps.py:scor"),
+        (13, "steps[1].retries", "many"),
+    ]
+
+
 def test_spec_error_summary_and_exit_code(make_project) -> None:
     from sluiceway.spec import load_project
 
