@@ -24,6 +24,7 @@ encoding) are the same type: Delta stores one form of each.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -52,7 +53,7 @@ class ColumnProblem:
     def describe(self) -> str:
         """``column amount would change from decimal(12,2) to int32 (narrowing)``."""
         if self.kind == "dropped":
-            return f"column {self.column} would be dropped"
+            return f"column {self.column} ({self.before}) would be dropped"
         if self.kind == "added":
             return f"column {self.column} ({self.after}) would be added"
         kind = "type change" if self.kind == "incompatible" else self.kind
@@ -82,6 +83,7 @@ def plan_write(
     *,
     replaces_table: bool = False,
     keeps: str | None = None,
+    maintained: Collection[str] = (),
 ) -> SchemaPlan:
     """Decide how ``incoming`` may be written to a table whose schema is ``existing``.
 
@@ -93,6 +95,8 @@ def plan_write(
         replaces_table: the write replaces every row (``overwrite``), so a column's type may
             widen: no old value has to fit the new type.
         keeps: how the message names what stays, e.g. ``schema version 3``.
+        maintained: table columns the materialization adds itself (``scd2``'s
+            ``valid_from``…), which the incoming data is not expected to have.
 
     Raises:
         SchemaPolicyError: listing every refused column; nothing must be written.
@@ -103,7 +107,9 @@ def plan_write(
     problems: list[ColumnProblem] = [
         ColumnProblem(f.name, type_name(f.type), None, "dropped")
         for f in existing
-        if not is_lineage(f.name) and incoming.get_field_index(f.name) < 0
+        if not is_lineage(f.name)
+        and f.name not in maintained
+        and incoming.get_field_index(f.name) < 0
     ]
     fields: dict[str, pa.Field] = {}
     added: list[str] = []

@@ -164,6 +164,7 @@ class Lake:
             assert existing is not None
             return CommitResult(str(target.name), existing.version(), kind, skipped=True)
         reader = with_lineage(as_reader(data), ctx)
+        writer = materializer(kind)
         plan = plan_write(
             str(target.name),
             _schema(existing),
@@ -171,10 +172,9 @@ class Lake:
             target.schema_policy,
             replaces_table=kind == "overwrite",
             keeps=f"schema version {target.schema_version}" if target.schema_version else None,
+            maintained=writer.maintained,
         )
-        result = materializer(kind).write(
-            target, conform(reader, plan.write_schema), ctx, materialization
-        )
+        result = writer.write(target, conform(reader, plan.write_schema), ctx, materialization)
         if not result.skipped:
             self._record(target, options, result, ctx)
             self._autocompact(target)

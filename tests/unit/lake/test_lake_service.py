@@ -135,7 +135,7 @@ def test_breaking_changes_are_refused_under_evolve(
         lake.write("silver.orders", broken, kind, batch_ctx(3))
     assert err.value.message == (
         "silver.orders: column amount would change from decimal(12,2) to float64 (narrowing), "
-        "column status would be dropped, and column channel would be dropped; "
+        "column status (string) would be dropped, and column channel (string) would be dropped; "
         "the table keeps schema version 2"
     )
     assert lake.table("silver.orders").version() == 1

@@ -10,28 +10,36 @@ import pytest
 
 from sluiceway.lake.commit import CommitResult, WriteContext
 from sluiceway.lake.errors import LakeError
-from sluiceway.lake.lineage import RUN_ID, with_lineage
-from sluiceway.lake.materializations.base import Target
-from sluiceway.lake.materializations.scd2 import Scd2Materializer
+from sluiceway.lake.lineage import CREATED_AT, RUN_ID, UPDATED_AT
 from sluiceway.lake.names import TableName
+from sluiceway.lake.service import Lake
 from sluiceway.lake.storage import LakeStorage
 from sluiceway.spec.materializations import Scd2
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 HISTORY = ["id", "name", "city", "valid_from", "valid_to", "is_current", RUN_ID]
+NAME = "silver.customer_history"
 
 
 def day(n: int) -> datetime:
     return T0 + timedelta(days=n)
 
 
-def target(storage: LakeStorage) -> Target:
-    name = TableName.parse("silver.customer_history")
-    return Target(name, storage.table_uri("prod", name), storage)
+class Scd2Table:
+    """The history table, written through :class:`Lake` as a step would write it."""
+
+    def __init__(self, storage: LakeStorage) -> None:
+        self.lake = Lake(storage)
+        self.storage = storage
+        self.uri = storage.table_uri("prod", TableName.parse(NAME))
+
+
+def target(storage: LakeStorage) -> Scd2Table:
+    return Scd2Table(storage)
 
 
 def snapshot(
-    tgt: Target, batch: int, rows: list[tuple[int, str, str]], **spec: Any
+    tgt: Scd2Table, batch: int, rows: list[tuple[int, str, str]], **spec: Any
 ) -> CommitResult:
     ctx = WriteContext(
         run_id=f"run-{batch}", app_id="crm/history", batch=batch, loaded_at=day(batch)
@@ -43,16 +51,13 @@ def snapshot(
             "city": pa.array([r[2] for r in rows], pa.string()),
         }
     )
-    data = with_lineage(table.to_reader(), ctx)
-    return Scd2Materializer().write(tgt, data, ctx, Scd2(type="scd2", keys=["id"], **spec))
+    return tgt.lake.write(NAME, table, Scd2(type="scd2", keys=["id"], **spec), ctx)
 
 
-def history(tgt: Target) -> list[tuple[Any, ...]]:
-    table = tgt.open()
-    assert table is not None
-    data = table.to_pyarrow_dataset(filesystem=tgt.storage.filesystem(tgt.uri)).to_table()
-    ordered = data.select(HISTORY).sort_by([("id", "ascending"), ("valid_from", "ascending")])
-    return [tuple(row[c] for c in HISTORY) for row in ordered.to_pylist()]
+def history(tgt: Scd2Table, columns: list[str] = HISTORY) -> list[tuple[Any, ...]]:
+    data = tgt.lake.table(NAME).read()
+    ordered = data.select(columns).sort_by([("id", "ascending"), ("valid_from", "ascending")])
+    return [tuple(row[c] for c in columns) for row in ordered.to_pylist()]
 
 
 def test_history_over_three_batches(lake_storage: LakeStorage) -> None:
@@ -71,6 +76,16 @@ def test_history_over_three_batches(lake_storage: LakeStorage) -> None:
         (3, "cy", "lima", day(1), day(2), False, "run-1"),
         (3, "cy", "quito", day(3), None, True, "run-3"),
         (4, "dee", "kyiv", day(2), day(3), False, "run-2"),
+    ]
+    # Each version row is created when it opens and updated when it closes.
+    assert history(tgt, ["id", "valid_from", CREATED_AT, UPDATED_AT]) == [
+        (1, day(1), day(1), day(1)),
+        (2, day(1), day(1), day(2)),
+        (2, day(2), day(2), day(3)),
+        (2, day(3), day(3), day(3)),
+        (3, day(1), day(1), day(2)),
+        (3, day(3), day(3), day(3)),
+        (4, day(2), day(2), day(3)),
     ]
     assert (first.rows_added, first.version) == (3, 0)
     # batch 2: inserted the new version of 2 and key 4; closed 2's old version and key 3
@@ -103,10 +118,10 @@ def test_reserved_columns_and_duplicate_keys_are_refused(lake_storage: LakeStora
     with pytest.raises(LakeError, match=r"duplicate key.*id=1 \(2×\)"):
         snapshot(tgt, 1, [(1, "ann", "oslo"), (1, "ann", "rome")])
     ctx = WriteContext(run_id="r", app_id="a", batch=1, loaded_at=day(1))
-    data = with_lineage(pa.table({"id": [1], "is_current": [True]}).to_reader(), ctx)
+    data = pa.table({"id": [1], "is_current": [True]})
     with pytest.raises(LakeError, match=r"'is_current'.*scd2 maintains itself"):
-        Scd2Materializer().write(tgt, data, ctx, Scd2(type="scd2", keys=["id"]))
-    assert tgt.open() is None
+        tgt.lake.write(NAME, data, Scd2(type="scd2", keys=["id"]), ctx)
+    assert not tgt.lake.table(NAME).exists()
 
 
 def test_valid_from_takes_the_business_time_of_each_change(lake_storage: LakeStorage) -> None:
@@ -126,13 +141,11 @@ def test_valid_from_takes_the_business_time_of_each_change(lake_storage: LakeSto
             }
         )
         spec = Scd2(type="scd2", keys=["id"], track=["city"], valid_from="updated_at")
-        return Scd2Materializer().write(tgt, with_lineage(table.to_reader(), ctx), ctx, spec)
+        return tgt.lake.write(NAME, table, spec, ctx)
 
     changes(1, [(1, "oslo", day(1)), (2, "rome", None)])
     changes(2, [(1, "bergen", day(5)), (2, "rome", None)])
-    table = tgt.open()
-    assert table is not None
-    data = table.to_pyarrow_dataset(filesystem=tgt.storage.filesystem(tgt.uri)).to_table()
+    data = tgt.lake.table(NAME).read()
     rows = sorted(
         (r["id"], r["city"], r["valid_from"], r["valid_to"], r["is_current"])
         for r in data.to_pylist()

@@ -76,7 +76,7 @@ def test_breaking_changes_are_refused_naming_every_column_and_both_types() -> No
         plan_write("silver.orders", TABLE, incoming, "evolve", keeps="schema version 3")
     assert err.value.message == (
         "silver.orders: column amount would change from decimal(12,2) to float64 (narrowing), "
-        "and column status would be dropped; the table keeps schema version 3"
+        "and column status (string) would be dropped; the table keeps schema version 3"
     )
 
 

@@ -16,20 +16,20 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import duckdb
+import pyarrow as pa
 from sqlglot import exp
 
 from sluiceway.engines.base import Capabilities, Input, Output, Staged
 from sluiceway.engines.duckdb.connection import connect
 from sluiceway.engines.duckdb.literals import literal
 from sluiceway.engines.duckdb.memory import MemoryBudget
-from sluiceway.engines.duckdb.scan import bounded_dataset, fits_in_memory
+from sluiceway.engines.duckdb.scan import bounded, fits_in_memory
+from sluiceway.engines.duckdb.views import split_views
 from sluiceway.engines.duckdb.write import write_parquet
 from sluiceway.engines.errors import QueryError
 from sluiceway.engines.staging import list_staged
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from sluiceway.spec.settings import DuckDBSettings
 
 RESULT_VIEW = "__sw_result"
@@ -70,18 +70,46 @@ class DuckDBEngine:
                 continue
             layer, _, table = name.partition(".")
             scan = f"__sw_scan_{len(self._registered)}_{layer}_{table}"
-            con.register(scan, item.dataset() if fast else bounded_dataset(item))
             view = exp.Create(
                 this=exp.Table(this=exp.to_identifier(table), db=exp.to_identifier(layer)),
                 kind="VIEW",
                 replace=True,
-                expression=exp.select("*").from_(exp.to_identifier(scan)),
+                expression=self._scan(item, scan, fast=fast),
             )
             con.execute(
                 exp.Create(this=exp.to_identifier(layer), kind="SCHEMA", exists=True).sql("duckdb")
             )
             con.execute(view.sql("duckdb"))
             self._registered[name] = (item.uri, item.version, fast)
+
+    def _scan(self, item: Input, name: str, *, fast: bool) -> exp.Query:
+        """Register ``item``'s files as one or two Arrow scans; the SELECT over them.
+
+        Files storing string view types are scanned apart (:mod:`.views`): DuckDB filters
+        them itself instead of pushing filters pyarrow cannot evaluate. The watermark of an
+        incremental input is then a WHERE clause, which DuckDB pushes wherever it can.
+        """
+        if item.open_dataset is None:
+            self._connection.register(name, item.dataset())
+            return exp.select("*").from_(exp.to_identifier(name))
+        split = split_views(item.open_dataset(), item.uri)
+        parts = [split.plain] if split.viewed is None else [split.plain, split.viewed]
+        selects: list[exp.Select] = []
+        for index, part in enumerate(parts):
+            scan = name if index == 0 else f"{name}_views"
+            self._connection.register(scan, part if fast else bounded(part))
+            select = exp.select("*").from_(exp.to_identifier(scan))
+            if item.newer_than is not None:
+                column, value = item.newer_than
+                bound = pa.scalar(value, item.schema.field(column).type)
+                select = select.where(
+                    exp.GT(this=exp.column(column, quoted=True), expression=literal(bound))
+                )
+            selects.append(select)
+        query: exp.Query = selects[0]
+        for other in selects[1:]:
+            query = exp.union(query, other, distinct=False)
+        return query
 
     def relation(self, sql: str, inputs: Mapping[str, Input]) -> duckdb.DuckDBPyRelation:
         """The lazy relation of ``sql`` over ``inputs`` (nothing runs until it is consumed)."""

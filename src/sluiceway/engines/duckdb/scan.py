@@ -89,24 +89,24 @@ def bounded_dataset(item: Input) -> ds.Dataset:
     if item.open_dataset is None:
         return item.dataset()
     opener = item.open_dataset
-
-    def open_bounded() -> ds.Dataset:
-        dataset = opener()
-        if type(dataset) is not ds.FileSystemDataset or not isinstance(
-            dataset.format, ds.ParquetFileFormat
-        ):
-            return dataset
-        return BoundedScanDataset(
-            list(dataset.get_fragments()),
-            dataset.schema,
-            dataset.format,
-            dataset.filesystem,
-            root_partition=dataset.partition_expression,
-        )
-
     # ``Input.dataset`` applies the incremental watermark with ``Dataset.filter``, which
     # keeps the dataset's class, so the bounded scanner survives it.
-    return dataclasses.replace(item, open_dataset=open_bounded).dataset()
+    return dataclasses.replace(item, open_dataset=lambda: bounded(opener())).dataset()
+
+
+def bounded(dataset: ds.Dataset) -> ds.Dataset:
+    """``dataset`` with bounded scans, if it is made of Parquet files (else unchanged)."""
+    if type(dataset) is not ds.FileSystemDataset or not isinstance(
+        dataset.format, ds.ParquetFileFormat
+    ):
+        return dataset
+    return BoundedScanDataset(
+        list(dataset.get_fragments()),
+        dataset.schema,
+        dataset.format,
+        dataset.filesystem,
+        root_partition=dataset.partition_expression,
+    )
 
 
 @functools.cache

@@ -28,6 +28,7 @@ class AppendMaterializer:
     """Adds rows; never removes any."""
 
     kind: ClassVar[str] = "append"
+    maintained: ClassVar[tuple[str, ...]] = ()
 
     def write(
         self, target: Target, data: pa.RecordBatchReader, ctx: WriteContext, spec: Any = None

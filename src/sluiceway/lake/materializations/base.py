@@ -61,6 +61,8 @@ class Materializer(Protocol):
     """Writes one batch of data to a table as one Delta commit."""
 
     kind: ClassVar[str]
+    maintained: ClassVar[tuple[str, ...]]
+    """Columns the materialization adds to every row itself (not expected in the data)."""
 
     def write(
         self, target: Target, data: pa.RecordBatchReader, ctx: WriteContext, spec: Any

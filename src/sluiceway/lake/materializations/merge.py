@@ -43,6 +43,7 @@ class MergeMaterializer:
     """Upsert on ``spec.keys``; only changes in ``spec.track`` (default: all) update a row."""
 
     kind: ClassVar[str] = "merge"
+    maintained: ClassVar[tuple[str, ...]] = ()
 
     def write(
         self, target: Target, data: pa.RecordBatchReader, ctx: WriteContext, spec: Any

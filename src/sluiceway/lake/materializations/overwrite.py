@@ -26,6 +26,7 @@ class OverwriteMaterializer:
     """Replaces the table's content."""
 
     kind: ClassVar[str] = "overwrite"
+    maintained: ClassVar[tuple[str, ...]] = ()
 
     def write(
         self, target: Target, data: pa.RecordBatchReader, ctx: WriteContext, spec: Any = None

@@ -39,6 +39,7 @@ class PartitionOverwriteMaterializer:
     """Replaces the partitions the batch has rows for."""
 
     kind: ClassVar[str] = "partition_overwrite"
+    maintained: ClassVar[tuple[str, ...]] = ()
 
     def write(
         self, target: Target, data: pa.RecordBatchReader, ctx: WriteContext, spec: Any = None

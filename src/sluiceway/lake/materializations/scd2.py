@@ -35,7 +35,7 @@ from sluiceway.lake import lineage
 from sluiceway.lake import predicates as p
 from sluiceway.lake.commit import CommitResult, commit_properties
 from sluiceway.lake.errors import LakeError
-from sluiceway.lake.merge_commit import merged, write_keyed
+from sluiceway.lake.merge_commit import merged, table_schema, write_keyed
 from sluiceway.lake.merge_narrowing import distinct_from, merge_predicate
 from sluiceway.lake.merge_source import constant, keyed_and_hashed
 
@@ -59,6 +59,7 @@ class Scd2Materializer:
     """Keep every version of each ``spec.keys`` entity; ``spec.track`` says what is a change."""
 
     kind: ClassVar[str] = "scd2"
+    maintained: ClassVar[tuple[str, ...]] = HISTORY_COLUMNS
 
     def write(
         self, target: Target, data: pa.RecordBatchReader, ctx: WriteContext, spec: Any
@@ -104,7 +105,10 @@ def prepare(
         starts = _business_time(source, valid_from, starts, name)
     source = source.append_column(VALID_FROM, starts)
     source = source.append_column(VALID_TO, constant(None, stamp, n))
-    return source.append_column(IS_CURRENT, constant(True, pa.bool_(), n))
+    source = source.append_column(IS_CURRENT, constant(True, pa.bool_(), n))
+    # Each version is a row of its own: created when it opens, updated when it closes.
+    source = source.append_column(lineage.CREATED_AT, constant(ctx.loaded_at, stamp, n))
+    return source.append_column(lineage.UPDATED_AT, constant(ctx.loaded_at, stamp, n))
 
 
 def changed_keys(source: pa.Table, current: pa.Table, keys: list[str]) -> pa.Table:
@@ -150,6 +154,9 @@ def apply_snapshot(
     # A changed key's old version ends when its new one starts; a vanished key at load time.
     replaced = {p.column(VALID_TO): p.column(VALID_FROM, SOURCE), p.column(IS_CURRENT): p.FALSE}
     closed = {p.column(VALID_TO): p.literal(ctx.loaded_at), p.column(IS_CURRENT): p.FALSE}
+    if lineage.UPDATED_AT in table_schema(table).names:  # tables from before the column
+        replaced[p.column(lineage.UPDATED_AT)] = p.literal(ctx.loaded_at)
+        closed[p.column(lineage.UPDATED_AT)] = p.literal(ctx.loaded_at)
     inserts = {p.column(c): p.column(c, SOURCE) for c in source.column_names}
     before = table.version()
     metrics = (

@@ -26,6 +26,7 @@ class ViewMaterializer:
     """Stores a view's definition in the catalog."""
 
     kind: ClassVar[str] = "view"
+    maintained: ClassVar[tuple[str, ...]] = ()
 
     def write(
         self, target: Target, data: pa.RecordBatchReader, ctx: WriteContext, spec: Any = None
