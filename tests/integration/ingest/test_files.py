@@ -183,3 +183,46 @@ def test_ingest_status_reports_files_and_reconciled_rows(ingest_project: IngestP
     out, _ = project.cli("ingest-status", "--files", "--json").communicate(timeout=60)
     files = {row["file"].rsplit("/", 1)[1]: row for row in json.loads(out)}
     assert (files["a.csv"]["rows_read"], files["a.csv"]["rows_quarantined"]) == (3, 1)
+
+
+def test_a_batch_of_files_with_different_columns_keeps_every_value(
+    ingest_project: IngestProject,
+) -> None:
+    """One file of the batch brings a column the others lack: one commit, nothing lost."""
+    project = ingest_project
+    _pipeline(project)
+    project.put("orders/1.csv", "id\n1\n")
+    _ok(project)
+    project.put("orders/2.csv", "id,channel\n2,web\n")
+    for number in range(3, 15):  # most of the batch lacks the new column
+        project.put(f"orders/3-{number:02}.csv", f"id\n{number}\n")
+    metrics = _ok(project)
+    assert (metrics["files_loaded"], metrics["rows_loaded"]) == (13, 13)
+    assert len(metrics["batches"]) == 1  # type: ignore[arg-type]
+    rows = sorted(project.table("raw.orders").to_pylist(), key=lambda r: r["id"])
+    assert [(r["id"], r["channel"]) for r in rows] == [
+        (1, None),
+        (2, "web"),
+        *((number, None) for number in range(3, 15)),
+    ]
+    records = project.ledger("ingest", "orders")
+    assert [r.status for r in records] == ["loaded"] * 14
+    assert all(r.rows_read == r.rows_loaded + r.rows_quarantined == 1 for r in records)
+
+
+def test_a_new_table_from_files_with_different_columns_keeps_every_value(
+    ingest_project: IngestProject,
+) -> None:
+    """The batch that creates the table: a kept column of one file is NULL for the others."""
+    project = ingest_project
+    _pipeline(project, "contract: {columns: [{name: id, type: bigint}], infer: true}")
+    project.put("orders/1.csv", "id,note\n1,first\n")
+    for number in range(2, 8):
+        project.put(f"orders/{number}.csv", f"id\n{number}\n")
+    metrics = _ok(project)
+    assert (metrics["files_loaded"], metrics["rows_loaded"]) == (7, 7)
+    rows = sorted(project.table("raw.orders").to_pylist(), key=lambda r: r["id"])
+    assert [(r["id"], r["note"]) for r in rows] == [
+        (1, "first"),
+        *((number, None) for number in range(2, 8)),
+    ]

@@ -182,6 +182,7 @@ def _load(
     rest: list[tuple[LandingFile, FileRecord]] = []
     hashes: dict[str, str] = {}
     quarantine: list[dict[str, Any]] = []
+    schemas: list[pa.Schema] = []  # each loaded file's staged schema, in load order
     with ctx.lake.staging(step.table, batch) as output:
         for index, (file, record) in enumerate(pending):
             folder = Path(output.directory) / f"__sw_file_{uuid.uuid4().hex[:8]}"
@@ -217,13 +218,14 @@ def _load(
             if not claimed:
                 record = ledger.claim(record.id, batch.batch, digest)
             hashes[digest] = file.uri
+            schemas += _staged_schemas(folder)
             _publish(folder, Path(output.directory))
             if contract is None:
                 contract = result.contract
             loaded.append(Loaded(file, record, result))
             quarantine += quarantine_rows(file, result)
         quarantined = write_quarantine(step, ctx, batch, quarantine)
-        commit = _commit(step, ctx, batch, output, loaded)
+        commit = _commit(step, ctx, batch, output, loaded, schemas)
     version = commit.version if commit is not None else None
     for item in loaded:
         ledger.mark_loaded(
@@ -310,9 +312,17 @@ def _contract(step: IngestStep, ctx: StepContext) -> Contract | None:
 
 
 def _commit(
-    step: IngestStep, ctx: StepContext, batch: WriteContext, output: Output, loaded: list[Loaded]
+    step: IngestStep,
+    ctx: StepContext,
+    batch: WriteContext,
+    output: Output,
+    loaded: list[Loaded],
+    schemas: list[pa.Schema],
 ) -> CommitResult | None:
-    """Commit the staged rows with each file's counts in the commit's metadata."""
+    """Commit the staged rows with each file's counts in the commit's metadata.
+
+    ``schemas``: the staged schema of each loaded file, in load order.
+    """
     from sluiceway.engines.staging import list_staged
 
     if not loaded:
@@ -326,22 +336,34 @@ def _commit(
         for item in loaded
     }
     tagged = replace(batch, metadata={**batch.metadata, FILES_KEY: json.dumps(files)})
-    staged_files = sorted(Path(output.directory).rglob("*.parquet"))
-    if not staged_files:
+    if not schemas:
         if not ctx.lake.table(step.table).exists():
             return None  # nothing to create a table from: only bad or empty files
         return ctx.lake.write(step.table, _empty(ctx, step), step.materialization, tagged)
-    schema = _staged_schema(staged_files[0], output)
-    staged = list_staged(output, schema)
+    staged = list_staged(output, _batch_schema(schemas, output))
     return ctx.lake.commit_staged(step.table, staged, step.materialization, tagged)
 
 
-def _staged_schema(first: Path, output: Output) -> pa.Schema:
-    """The staged rows' schema: the file's, plus the partition columns (text) last."""
-    import pyarrow as pa
+def _staged_schemas(folder: Path) -> list[pa.Schema]:
+    """The schema of the Parquet one file staged into ``folder`` (none if it staged nothing)."""
     import pyarrow.parquet as pq
 
-    schema = pq.read_schema(first)
+    first = next(iter(sorted(folder.rglob("*.parquet"))), None)
+    return [] if first is None else [pq.read_schema(first)]
+
+
+def _batch_schema(schemas: list[pa.Schema], output: Output) -> pa.Schema:
+    """The schema of a batch's staged rows: every column any of its files staged.
+
+    A file that brings a new column may share its batch with files that lack it (only a
+    file whose columns the batch has not seen yet starts a new one); those files' rows get
+    NULL in it. Columns are taken in the order the files were loaded, so the schema does
+    not depend on the staged files' (random) names; the partition columns come last, as
+    text.
+    """
+    import pyarrow as pa
+
+    schema = pa.unify_schemas(schemas)
     for column in output.partition_by:
         if schema.get_field_index(column) < 0:
             schema = schema.append(pa.field(column, pa.string()))
