@@ -82,11 +82,16 @@ def show(
         str | None, typer.Option("--columns", "-c", help="Only these columns, comma-separated.")
     ] = None,
     hide_lineage: Annotated[
-        bool, typer.Option("--hide-lineage", help="Leave out the _sw_* lineage columns.")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--hide-lineage/--show-lineage",
+            help="Leave out (or show) the _sw_* lineage columns; default: the project's "
+            "table_defaults.lineage_columns.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show rows of a table, at its latest version or travelled to --version or --as-of."""
+    """Show rows of a table (or view), at its latest version or at --version or --as-of."""
     from sluiceway.cli.render import console, print_json, print_rows
     from sluiceway.cli.tables_cmd import lake_session
     from sluiceway.errors import UsageError
@@ -95,20 +100,55 @@ def show(
 
     if version is not None and as_of is not None:
         raise UsageError("give --version or --as-of, not both")
-    ref = lake_session().ref(table)
-    delta = open_version(ref, version, parse_instant(as_of) if as_of else None)
+    session = lake_session()
+    ref = session.ref(table)
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    data = read_rows(ref, delta, limit=limit, columns=wanted)
-    names = [n for n in data.column_names if not (hide_lineage and is_lineage(n))]
+    hide = session.lake.hides_lineage if hide_lineage is None else hide_lineage
+    label: str | int
+    if session.lake.table(ref.name).is_view:
+        if version is not None:
+            raise UsageError(f"{ref.name} is a view: it has no versions", hint="use --as-of")
+        data = _view_rows(session, str(ref.name), wanted, limit, as_of)
+        label = "view"
+    else:
+        delta = open_version(ref, version, parse_instant(as_of) if as_of else None)
+        data = read_rows(ref, delta, limit=limit, columns=wanted)
+        label = int(delta.version())
+    shown = set(wanted or [])
+    names = [n for n in data.column_names if not (hide and is_lineage(n) and n not in shown)]
     rows = data.select(names).to_pylist()
+    what = f"{ref.name} ({label})" if label == "view" else f"{ref.name} version {label}"
     if as_json:
-        print_json({"table": str(ref.name), "version": delta.version(), "rows": rows})
+        version_shown = None if label == "view" else label
+        print_json({"table": str(ref.name), "version": version_shown, "rows": rows})
         return
     if not rows:
-        console.print(f"{ref.name} version {delta.version()} has no rows")
+        console.print(f"{what} has no rows")
         return
-    title = f"{ref.name} version {delta.version()}: first {len(rows)} rows"
-    print_rows([_display(r) for r in rows], names, title=title)
+    print_rows([_display(r) for r in rows], names, title=f"{what}: first {len(rows)} rows")
+
+
+def _view_rows(
+    session: Any, name: str, columns: list[str] | None, limit: int, as_of: str | None
+) -> Any:
+    """The first rows of a view, computed by reading its tables (at ``as_of`` if given)."""
+    from sqlglot import exp
+
+    from sluiceway.cli.context import state
+    from sluiceway.engines.query import run_query
+
+    layer, _, table = name.partition(".")
+    select = exp.select(*(exp.column(c, quoted=True) for c in columns) if columns else "*")
+    query = select.from_(exp.table_(table, db=layer, quoted=True))
+    project = state.project()
+    return run_query(
+        session.lake,
+        query.sql("duckdb"),
+        session.known(),
+        as_of=parse_instant(as_of) if as_of else None,
+        limit=limit,
+        settings=project.settings.engines,
+    )
 
 
 def restore(

@@ -56,6 +56,7 @@ def query(
         as_of=as_of,
         limit=limit if output is not None or output_format != "table" else (limit or 1000),
         settings=project.settings.engines,
+        hide_lineage=session.lake.hides_lineage,
     )
     _emit(result, output_format, output)
 

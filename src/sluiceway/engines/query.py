@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from sluiceway.lake.service import Lake
     from sluiceway.spec.settings import EngineSettings
+    from sluiceway.sql.guard import GuardedQuery
 
 DEFAULT_ENGINE = "duckdb"
 
@@ -29,8 +30,12 @@ def run_query(
     as_of: datetime | None = None,
     limit: int | None = None,
     settings: EngineSettings | None = None,
+    hide_lineage: bool = False,
 ) -> pa.Table:
     """The rows of a guarded, read-only query.
+
+    With ``hide_lineage`` (the project's ``lineage_columns: hidden``), ``_sw_*`` columns are
+    left out of the result unless the query names them.
 
     Raises:
         SqlError: the query was refused by the guard, or is not valid SQL.
@@ -42,8 +47,9 @@ def run_query(
     from sluiceway.sql.guard import guard_query
 
     guarded = guard_query(sql, known)
+    text, tables = _without_views(lake, guarded)
     inputs = {}
-    for name in guarded.tables:
+    for name in tables:
         table_pin = guarded.pins.get(name)
         version = table_pin.version if table_pin else None
         instant = table_pin.as_of if table_pin and table_pin.as_of else None
@@ -52,6 +58,52 @@ def run_query(
         inputs[name] = pin(lake.table(name), version=version, as_of=instant)
     engine = open_engine(DEFAULT_ENGINE, settings)
     try:
-        return engine.query(guarded.sql, inputs, limit=limit)
+        result = engine.query(text, inputs, limit=limit)
     finally:
         engine.close()
+    return _hidden_lineage_dropped(result, guarded.sql) if hide_lineage else result
+
+
+def _hidden_lineage_dropped(result: pa.Table, sql: str) -> pa.Table:
+    """``result`` without the lineage columns the query did not name."""
+    from sqlglot import exp
+
+    from sluiceway.lake.lineage import is_lineage
+    from sluiceway.sql.parse import parse_query
+
+    named = {column.name for column in parse_query(sql).find_all(exp.Column)}
+    keep = [n for n in result.column_names if not is_lineage(n) or n in named]
+    return result.select(keep)
+
+
+def _without_views(lake: Lake, guarded: GuardedQuery) -> tuple[str, tuple[str, ...]]:
+    """The guarded SQL with its views inlined, and the stored tables it reads.
+
+    The views' own SQL goes through the guard's function check too: it was written by
+    whoever defined the view, and runs with this query.
+
+    Raises:
+        SqlError: a view is pinned to a version (it has none), or its SQL is refused.
+    """
+    from sluiceway.sql.deps import table_refs
+    from sluiceway.sql.errors import SqlError
+    from sluiceway.sql.guard import check_functions
+    from sluiceway.sql.parse import parse_query
+    from sluiceway.sql.views import inline_views
+
+    def lookup(name: str) -> str | None:
+        table = lake.table(name)
+        return table.view_sql if table.is_view else None
+
+    query, views = inline_views(parse_query(guarded.sql), lookup)
+    if not views:
+        return guarded.sql, guarded.tables
+    pinned = sorted(set(views) & set(guarded.pins))
+    if pinned:
+        raise SqlError(
+            f"{pinned[0]} is a view: it has no versions to pin",
+            hint="pin the tables it reads with --as-of, or drop the @ from the view's name",
+        )
+    text = query.sql(dialect="duckdb")
+    check_functions(query, text)
+    return text, tuple(ref.name for ref in table_refs(query))

@@ -43,6 +43,13 @@ class TableCommitted(Event):
     rows: int | None = None
 
 
+class ViewDefined(Event):
+    """A view's SQL was stored in the catalog (a view has no Delta commits)."""
+
+    type: Literal["view.defined"] = "view.defined"
+    reads: list[str] = Field(default_factory=list)
+
+
 class RunQueued(Event):
     """A run was queued; ``trigger`` says why (``{"kind": "files", "event_id": 42}``)."""
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from sluiceway.lake.commit import WriteContext
     from sluiceway.lake.materializations.base import Target
+    from sluiceway.lake.materializations.writing import Rows
 
 CONFLICT_ATTEMPTS = 25
 """Merges rewrite files other writers may also rewrite: allow more rounds than appends."""
@@ -60,7 +61,7 @@ Apply = Callable[["DeltaTable", "Target", "pa.Table", list[str], "WriteContext"]
 
 def write_keyed(
     target: Target,
-    data: pa.RecordBatchReader,
+    data: Rows,
     ctx: WriteContext,
     spec: Any,
     operation: str,
@@ -76,7 +77,10 @@ def write_keyed(
     from sluiceway.lake.merge_source import read_source
 
     keys = list(spec.keys)
-    source = prepare(read_source(data), keys, spec.track, ctx, str(target.name))
+    from sluiceway.lake.materializations.writing import Replay
+
+    rows = data.reader() if isinstance(data, Replay) else data
+    source = prepare(read_source(rows), keys, spec.track, ctx, str(target.name))
     return exactly_once(
         target,
         ctx,

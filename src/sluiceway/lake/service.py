@@ -17,12 +17,14 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from sluiceway.errors import UsageError
 from sluiceway.lake.commit import CommitResult, WriteContext, already_committed
 from sluiceway.lake.lineage import with_lineage
 from sluiceway.lake.materializations import kind_of, materializer
 from sluiceway.lake.materializations.view import ViewMaterializer
-from sluiceway.lake.materializations.writing import TableTarget, open_target
+from sluiceway.lake.materializations.writing import Replay, Rows, TableTarget, open_target
 from sluiceway.lake.names import TableName
 from sluiceway.lake.registration import TableOptions, definition
 from sluiceway.lake.schema_policy import plan_write
@@ -30,8 +32,6 @@ from sluiceway.lake.streams import as_reader, conform
 from sluiceway.lake.table import LakeTable
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from sluiceway.lake.staged import Output, Staged
     from sluiceway.lake.storage import LakeStorage
     from sluiceway.meta.catalog import TableInfo
@@ -97,6 +97,11 @@ class Lake:
         """The declared options of a table (defaults if its pipeline declares none)."""
         return self.tables.get(str(name), TableOptions())
 
+    @property
+    def hides_lineage(self) -> bool:
+        """Whether readers see the ``_sw_*`` lineage columns only when they name them."""
+        return self.defaults.lineage_columns == "hidden"
+
     def table(self, name: str | TableName) -> LakeTable:
         """A handle on ``layer.name`` (with its catalog entry when a store is attached)."""
         table_name = _name(name)
@@ -105,7 +110,7 @@ class Lake:
             self.env,
             self.storage,
             info=self._info(table_name),
-            hide_lineage=self.defaults.lineage_columns == "hidden",
+            hide_lineage=self.hides_lineage,
         )
 
     def target(
@@ -174,7 +179,14 @@ class Lake:
             keeps=f"schema version {target.schema_version}" if target.schema_version else None,
             maintained=writer.maintained,
         )
-        result = writer.write(target, conform(reader, plan.write_schema), ctx, materialization)
+        rows: Rows = conform(reader, plan.write_schema)
+        if isinstance(data, pa.Table | pa.RecordBatch):
+            # In memory already: a retry reads it again instead of spooling a copy to disk.
+            def again() -> pa.RecordBatchReader:
+                return conform(with_lineage(as_reader(data), ctx), plan.write_schema)
+
+            rows = Replay.repeatable(again)
+        result = writer.write(target, rows, ctx, materialization)
         if not result.skipped:
             self._record(target, options, result, ctx)
             self._autocompact(target)
@@ -270,8 +282,11 @@ class Lake:
         ctx: WriteContext,
         *,
         table_options: TableOptions | None = None,
+        schema: pa.Schema | None = None,
     ) -> TableInfo:
         """Define (or redefine) a view: its SQL goes to the catalog, nothing to the lake.
+
+        ``schema`` is the columns the view returns, recorded for ``describe``.
 
         Raises:
             UsageError: no metadata store is attached, the SQL is empty, or a stored table
@@ -291,6 +306,7 @@ class Lake:
             self.env,
             handle.uri,
             table_options or self.options(table_name),
+            schema,
             view_sql=sql,
         )
         return ViewMaterializer().define(self.store, view, ctx.run_id).table

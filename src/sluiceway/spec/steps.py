@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 
 from sluiceway.spec.base import Identifier, RunOverrides, SpecModel, TableName
 from sluiceway.spec.checks import Check
-from sluiceway.spec.materializations import Append, Materialization, Overwrite
+from sluiceway.spec.materializations import Append, Materialization, Overwrite, View
 from sluiceway.spec.secrets import SecretUrl
 from sluiceway.spec.sources import Source
 
@@ -49,9 +49,19 @@ class IngestStep(StepBase):
         default_factory=lambda: Append(type="append"), description="How rows land; default append."
     )
 
+    @model_validator(mode="after")
+    def _no_view(self) -> Self:
+        _refuse_view(self.materialization, "an ingest step")
+        return self
+
     @property
     def writes(self) -> str | None:
         return self.table
+
+
+def _refuse_view(materialization: Materialization, what: str) -> None:
+    if isinstance(materialization, View):
+        raise ValueError(f"{what} stores rows; only a sql step can define a view")
 
 
 class Incremental(SpecModel):
@@ -81,6 +91,14 @@ class SqlStep(StepBase):
     def _one_sql(self) -> Self:
         if (self.sql is None) == (self.query is None):
             raise ValueError("give exactly one of sql (a file) or query (inline SQL)")
+        if isinstance(self.materialization, View):
+            if self.checks:
+                raise ValueError(
+                    "a view stores no rows to check before they are published: put the checks "
+                    "on a step that reads the view, or materialize it as a table"
+                )
+            if self.incremental is not None:
+                raise ValueError("a view is read whole each time: it cannot be incremental")
         return self
 
     @property
@@ -103,6 +121,11 @@ class PythonStep(StepBase):
         default_factory=lambda: Overwrite(type="overwrite"),
         description="How the result lands; default overwrite.",
     )
+
+    @model_validator(mode="after")
+    def _no_view(self) -> Self:
+        _refuse_view(self.materialization, "a python step")
+        return self
 
     @property
     def writes(self) -> str | None:

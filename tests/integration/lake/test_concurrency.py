@@ -78,7 +78,8 @@ def test_concurrent_first_appends_create_the_table_once(
     arguments = [lake_storage.root, "race", str(tables), str(start), str(interval)]
     creators = [
         subprocess.Popen(
-            [sys.executable, str(CREATOR), *arguments, f"create/p{i}"],
+            # Half the writers hand over a table, half a stream that cannot be read twice.
+            [sys.executable, str(CREATOR), *arguments, f"create/p{i}", ("table", "stream")[i % 2]],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -174,6 +174,27 @@ def test_show_rows_versions_columns_and_lineage(project: Path, capsys) -> None:
     assert code == 0 and "first 2 rows" in out
 
 
+def test_hidden_lineage_setting_applies_to_show_and_query(project: Path, capsys) -> None:
+    settings = project / "sluiceway.yaml"
+    settings.write_text(
+        settings.read_text() + "table_defaults:\n  lineage_columns: hidden\n", encoding="utf-8"
+    )
+    shown = as_json(project, capsys, "show", "silver.orders")
+    assert "_sw_run_id" not in shown["rows"][0] and "order_id" in shown["rows"][0]
+    visible = as_json(project, capsys, "show", "silver.orders", "--show-lineage")
+    assert "_sw_run_id" in visible["rows"][0]
+    named = as_json(project, capsys, "show", "silver.orders", "--columns", "order_id,_sw_run_id")
+    assert set(named["rows"][0]) == {"order_id", "_sw_run_id"}
+
+    def query(sql: str) -> list[dict[str, Any]]:
+        code, out, err = cli(project, capsys, "query", sql, "--format", "json")
+        assert code == 0, err
+        return list(json.loads(out))
+
+    assert "_sw_run_id" not in query("SELECT * FROM silver.orders LIMIT 1")[0]
+    assert query("SELECT _sw_run_id FROM silver.orders LIMIT 1") == [{"_sw_run_id": "r"}]
+
+
 def test_unknown_tables_are_one_red_line_with_did_you_mean(project: Path, capsys) -> None:
     code, out, err = cli(project, capsys, "history", "silver.ordrs")
     assert code == 2 and out == ""

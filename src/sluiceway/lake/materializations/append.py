@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from sluiceway.lake.commit import CommitResult, WriteContext
     from sluiceway.lake.materializations.base import Target
+    from sluiceway.lake.materializations.writing import Rows
     from sluiceway.lake.schema_policy import SchemaPlan
 
 
@@ -31,7 +32,7 @@ class AppendMaterializer:
     maintained: ClassVar[tuple[str, ...]] = ()
 
     def write(
-        self, target: Target, data: pa.RecordBatchReader, ctx: WriteContext, spec: Any = None
+        self, target: Target, data: Rows, ctx: WriteContext, spec: Any = None
     ) -> CommitResult:
         """Append ``data`` to ``target`` as batch ``ctx`` (skipped if already committed)."""
         from deltalake import write_deltalake

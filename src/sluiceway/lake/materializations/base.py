@@ -17,10 +17,10 @@ from sluiceway.lake.names import TableName
 from sluiceway.lake.storage import LakeStorage
 
 if TYPE_CHECKING:
-    import pyarrow as pa
     from deltalake import DeltaTable, WriterProperties
 
     from sluiceway.lake.commit import CommitResult, WriteContext
+    from sluiceway.lake.materializations.writing import Rows
 
 DEFAULT_TARGET_FILE_SIZE = 128 * 1024 * 1024
 
@@ -64,8 +64,6 @@ class Materializer(Protocol):
     maintained: ClassVar[tuple[str, ...]]
     """Columns the materialization adds to every row itself (not expected in the data)."""
 
-    def write(
-        self, target: Target, data: pa.RecordBatchReader, ctx: WriteContext, spec: Any
-    ) -> CommitResult:
+    def write(self, target: Target, data: Rows, ctx: WriteContext, spec: Any) -> CommitResult:
         """Commit ``data`` to ``target`` for batch ``ctx``; ``spec`` is the YAML model."""
         ...

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from sluiceway.lake.commit import WriteContext
     from sluiceway.lake.materializations.base import Target
+    from sluiceway.lake.materializations.writing import Rows
 
 OPERATION = "merge"
 SOURCE, TARGET = "s", "t"
@@ -45,9 +46,7 @@ class MergeMaterializer:
     kind: ClassVar[str] = "merge"
     maintained: ClassVar[tuple[str, ...]] = ()
 
-    def write(
-        self, target: Target, data: pa.RecordBatchReader, ctx: WriteContext, spec: Any
-    ) -> CommitResult:
+    def write(self, target: Target, data: Rows, ctx: WriteContext, spec: Any) -> CommitResult:
         """Merge ``data`` into ``target`` as batch ``ctx`` (skipped if already committed)."""
         return write_keyed(target, data, ctx, spec, OPERATION, prepare=prepare, apply=merge_into)
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from sluiceway.lake.commit import CommitResult, WriteContext
     from sluiceway.lake.materializations.base import Target
+    from sluiceway.lake.materializations.writing import Rows
     from sluiceway.lake.schema_policy import SchemaPlan
 
 
@@ -29,7 +30,7 @@ class OverwriteMaterializer:
     maintained: ClassVar[tuple[str, ...]] = ()
 
     def write(
-        self, target: Target, data: pa.RecordBatchReader, ctx: WriteContext, spec: Any = None
+        self, target: Target, data: Rows, ctx: WriteContext, spec: Any = None
     ) -> CommitResult:
         """Replace ``target``'s rows with ``data`` as batch ``ctx``."""
         from deltalake import write_deltalake

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from sluiceway.lake.commit import CommitResult, WriteContext
     from sluiceway.lake.materializations.base import Target
+    from sluiceway.lake.materializations.writing import Rows
     from sluiceway.lake.schema_policy import SchemaPlan
 
 Combination = tuple[LiteralValue, ...]
@@ -42,7 +43,7 @@ class PartitionOverwriteMaterializer:
     maintained: ClassVar[tuple[str, ...]] = ()
 
     def write(
-        self, target: Target, data: pa.RecordBatchReader, ctx: WriteContext, spec: Any = None
+        self, target: Target, data: Rows, ctx: WriteContext, spec: Any = None
     ) -> CommitResult:
         """Replace, in ``target``, the partitions ``data`` holds rows for."""
         from deltalake import write_deltalake
@@ -61,7 +62,7 @@ class PartitionOverwriteMaterializer:
                 hint="select the partition columns in the query",
             )
         combinations: set[Combination] = set()
-        replay = Replay(data)
+        replay = data if isinstance(data, Replay) else Replay(data)
         replay.stage(lambda batch: combinations.update(distinct(batch, columns)))
         predicate = replace_where(columns, combinations)
 

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
     from sluiceway.lake.commit import WriteContext
     from sluiceway.lake.materializations.base import Target
+    from sluiceway.lake.materializations.writing import Rows
 
 OPERATION = "scd2"
 VALID_FROM = "valid_from"
@@ -61,9 +62,7 @@ class Scd2Materializer:
     kind: ClassVar[str] = "scd2"
     maintained: ClassVar[tuple[str, ...]] = HISTORY_COLUMNS
 
-    def write(
-        self, target: Target, data: pa.RecordBatchReader, ctx: WriteContext, spec: Any
-    ) -> CommitResult:
+    def write(self, target: Target, data: Rows, ctx: WriteContext, spec: Any) -> CommitResult:
         """Apply snapshot ``data`` to ``target``'s history as batch ``ctx``."""
         column = getattr(spec, "valid_from", None)
 

@@ -15,10 +15,9 @@ from sluiceway.errors import UsageError
 from sluiceway.meta.catalog import CatalogRepo, Registration, TableDefinition
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from sluiceway.lake.commit import CommitResult, WriteContext
     from sluiceway.lake.materializations.base import Target
+    from sluiceway.lake.materializations.writing import Rows
     from sluiceway.meta.store import MetaStore
 
 
@@ -29,7 +28,7 @@ class ViewMaterializer:
     maintained: ClassVar[tuple[str, ...]] = ()
 
     def write(
-        self, target: Target, data: pa.RecordBatchReader, ctx: WriteContext, spec: Any = None
+        self, target: Target, data: Rows, ctx: WriteContext, spec: Any = None
     ) -> CommitResult:
         """Refuse: a view has no rows to write."""
         raise UsageError(

@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sluiceway.lake.commit import (
     CommitResult,
@@ -84,6 +84,7 @@ def policy_of(target: Target) -> Policy:
 class Replay:
     """A record batch stream that can be read again: the first pass is spooled to disk.
 
+    Data already in memory needs no spool: :meth:`repeatable` reads it afresh each time.
     Use as a context manager; the spool is deleted on exit.
     """
 
@@ -93,6 +94,14 @@ class Replay:
         self._dir: str | None = None
         self._complete = False
         self._spool = spool
+        self._again: Callable[[], pa.RecordBatchReader] | None = None
+
+    @classmethod
+    def repeatable(cls, again: Callable[[], pa.RecordBatchReader]) -> Replay:
+        """A replay of data that ``again`` streams anew on each call (a table in memory)."""
+        replay = cls(again(), spool=False)
+        replay._again = again
+        return replay
 
     def __enter__(self) -> Replay:
         return self
@@ -125,6 +134,8 @@ class Replay:
         """
         import pyarrow as pa
 
+        if self._data is None and self._again is not None:
+            return self._again()
         if self._data is None:
             if not self._complete:
                 raise CommitConflictError(
@@ -146,6 +157,9 @@ class Replay:
 
         return pa.RecordBatchReader.from_batches(self.schema, tee())
 
+
+Rows: TypeAlias = "pa.RecordBatchReader | Replay"
+"""What a materializer is given: a stream, or a :class:`Replay` that can read it again."""
 
 WriteFn = Callable[["DeltaTable | None", "pa.RecordBatchReader", SchemaPlan], None]
 """Writes the conformed data for one attempt: (table or None, data, schema plan)."""

@@ -8,8 +8,11 @@ from typing import TYPE_CHECKING
 from sluiceway.errors import UsageError
 
 if TYPE_CHECKING:
+    from sqlglot import exp
+
     from sluiceway.engines.base import Input
     from sluiceway.orchestrate.context import StepContext
+    from sluiceway.sql.views import ViewLookup
 
 
 def known_tables(ctx: StepContext) -> set[str]:
@@ -20,6 +23,32 @@ def known_tables(ctx: StepContext) -> set[str]:
 
         known.update(t.qualified_name for t in CatalogRepo(ctx.store).tables(ctx.project.env))
     return known
+
+
+def view_lookup(ctx: StepContext) -> ViewLookup:
+    """``layer.name`` → the view's SQL, from the catalog (None for a stored table)."""
+
+    def lookup(name: str) -> str | None:
+        table = ctx.lake.table(name)
+        return table.view_sql if table.is_view else None
+
+    return lookup
+
+
+def resolve_views(
+    query: exp.Query, tables: list[str], ctx: StepContext
+) -> tuple[exp.Query, list[str]]:
+    """``query`` with its views inlined, and the stored tables it then reads.
+
+    A query that names no view is returned as it is, with ``tables``.
+    """
+    from sluiceway.sql.deps import table_refs
+    from sluiceway.sql.views import inline_views
+
+    inlined, views = inline_views(query, view_lookup(ctx))
+    if not views:
+        return query, tables
+    return inlined, [ref.name for ref in table_refs(inlined)]
 
 
 def pin_inputs(names: Iterable[str], ctx: StepContext) -> dict[str, Input]:
@@ -34,10 +63,10 @@ def pin_inputs(names: Iterable[str], ctx: StepContext) -> dict[str, Input]:
     pinned: dict[str, Input] = {}
     for name in names:
         table = ctx.lake.table(name)
-        if table.is_view:
+        if table.is_view:  # views are inlined before inputs are pinned
             raise UsageError(
-                f"{name} is a view; steps read stored tables",
-                hint="materialize it as a table, or select from the view's own tables",
+                f"{name} is a view; it is read through the SQL that names it",
+                hint="select from it in a sql step, or materialize it as a table",
             )
         try:
             pinned[name] = pin(table)

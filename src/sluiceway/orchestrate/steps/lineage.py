@@ -27,13 +27,16 @@ def record_sql_lineage(
     table: str,
     query: exp.Query,
     inputs: Mapping[str, Input],
-    commit: CommitResult,
+    commit: CommitResult | None,
 ) -> None:
-    """Store the column lineage of ``query`` as ``table``'s current lineage."""
+    """Store the column lineage of ``query`` as ``table``'s current lineage.
+
+    ``commit`` is None for a view, whose lineage changes when it is defined.
+    """
     from sluiceway.meta.lineage import Edge
     from sluiceway.sql.lineage import lineage_edges
 
-    if ctx.store is None or commit.skipped:
+    if ctx.store is None or (commit is not None and commit.skipped):
         return
     schemas = {name: list(item.schema.names) for name, item in inputs.items()}
     try:
@@ -61,7 +64,7 @@ def record_table_lineage(
     _store(ctx, table, [Edge(table, None, name, None) for name in inputs], commit)
 
 
-def _store(ctx: StepContext, table: str, edges: list[Edge], commit: CommitResult) -> None:
+def _store(ctx: StepContext, table: str, edges: list[Edge], commit: CommitResult | None) -> None:
     from sluiceway.meta.lineage import LineageRepo
 
     assert ctx.store is not None
@@ -69,6 +72,6 @@ def _store(ctx: StepContext, table: str, edges: list[Edge], commit: CommitResult
         ctx.project.env,
         table,
         edges,
-        delta_version=commit.version,
+        delta_version=commit.version if commit is not None else None,
         run_id=ctx.run.id,
     )

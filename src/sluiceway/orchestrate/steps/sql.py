@@ -22,8 +22,14 @@ from sluiceway.orchestrate.steps.incremental import (
     restrict,
 )
 from sluiceway.orchestrate.steps.incremental_versions import VERSION, encode, since
-from sluiceway.orchestrate.steps.inputs import known_tables, pin_inputs, source_label
+from sluiceway.orchestrate.steps.inputs import (
+    known_tables,
+    pin_inputs,
+    resolve_views,
+    source_label,
+)
 from sluiceway.orchestrate.steps.lineage import record_sql_lineage
+from sluiceway.spec.materializations import View
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -75,8 +81,17 @@ class SqlStepExecutor:
     def execute(self, step: SqlStep, ctx: StepContext, batch: WriteContext) -> StepOutcome:
         """Compute the SELECT on the step's engine and commit it as batch ``batch``."""
         analysed = self.analyse(step, ctx)
-        rendered = analysed.sql
-        inputs = pin_inputs(analysed.tables, ctx)
+        query, tables = resolve_views(analysed.query, analysed.tables, ctx)
+        rendered = analysed.sql if query is analysed.query else query.sql("duckdb")
+        if isinstance(step.materialization, View):
+            return self._define_view(
+                step,
+                ctx,
+                batch,
+                analysed,
+                replace(analysed, sql=rendered, query=query, tables=tables),
+            )
+        inputs = pin_inputs(tables, ctx)
         batch = replace(batch, source=source_label(inputs))
         engine_name = ctx.engine_name(step)
         engine = ctx.engines.get(engine_name)
@@ -88,7 +103,7 @@ class SqlStepExecutor:
             if step.checks:
                 staged = audit_staged(step, ctx, batch, staged)
             commit = lake.commit_staged(step.table, staged, step.materialization, batch)
-        record_sql_lineage(ctx, step.table, analysed.query, inputs, commit)
+        record_sql_lineage(ctx, step.table, query, inputs, commit)
         metrics: dict[str, Any] = {"staged_files": len(staged.files)}
         if step.incremental is not None:
             metrics["watermark"] = batch.metadata.get(WATERMARK_KEY)
@@ -98,6 +113,46 @@ class SqlStepExecutor:
             inputs={name: item.version for name, item in inputs.items()},
             engine=engine_name,
             metrics=metrics,
+        )
+
+    def _define_view(
+        self,
+        step: SqlStep,
+        ctx: StepContext,
+        batch: WriteContext,
+        written: Analysed,
+        resolved: Analysed,
+    ) -> StepOutcome:
+        """Store the view's SQL in the catalog, once the engine has bound it to its tables.
+
+        The catalog keeps the SQL as written (other views by name), so a view always reads
+        what its upstream tables and views are when it is read.
+        """
+        from sluiceway.events import emit
+        from sluiceway.events.types import ViewDefined
+
+        inputs = pin_inputs(resolved.tables, ctx)
+        engine_name = ctx.engine_name(step)
+        columns = ctx.engines.get(engine_name).query(resolved.sql, inputs, limit=0).schema
+        ctx.lake.create_view(step.table, written.sql, batch, schema=columns)
+        record_sql_lineage(ctx, step.table, resolved.query, inputs, None)
+        if ctx.store is not None:
+            emit(
+                ctx.store,
+                ViewDefined(
+                    run_id=ctx.run.id,
+                    pipeline=ctx.pipeline.name,
+                    step=step.name,
+                    table=step.table,
+                    reads=sorted(inputs),
+                ),
+            )
+        return StepOutcome(
+            table=step.table,
+            commit=None,
+            inputs={name: item.version for name, item in inputs.items()},
+            engine=engine_name,
+            metrics={"view": True},
         )
 
     def _incremental(
