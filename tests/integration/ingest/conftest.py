@@ -85,6 +85,13 @@ class IngestProject:
         with open_project_store(self.project()) as store:
             return LedgerRepo(store).with_status(pipeline, step, STATUSES)
 
+    def events(self, kind: str) -> list[Any]:
+        """The events of type ``kind`` in the project's log, oldest first."""
+        from sluiceway.events.log import EventLog
+
+        with open_project_store(self.project()) as store:
+            return EventLog(store).read(types=[kind])
+
     def table(self, name: str) -> pa.Table:
         from sluiceway.lake.service import Lake
 

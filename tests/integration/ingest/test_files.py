@@ -6,6 +6,7 @@ import gzip
 import json
 import time
 
+import pyarrow.compute as pc
 import pytest
 
 from integration.ingest.conftest import IngestProject
@@ -226,3 +227,91 @@ def test_a_new_table_from_files_with_different_columns_keeps_every_value(
         (1, "first"),
         *((number, None) for number in range(2, 8)),
     ]
+    project.put("orders/8.csv", "id\n8\n")  # a later file without the column the table has
+    assert _ok(project)["files_loaded"] == 1
+    assert project.table("raw.orders").filter(pc.field("id") == 8)["note"].to_pylist() == [None]
+
+
+def _rows(fmt: str, *records: dict[str, object]) -> str:
+    if fmt == "ndjson":
+        return "".join(json.dumps(r) + "\n" for r in records)
+    keys = list(records[0])
+    lines = [",".join(keys), *(",".join(str(r[k]) for k in keys) for r in records)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("contract", ["infer", "none"])
+@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
+def test_a_strict_table_fails_only_the_file_that_brings_a_new_column(
+    ingest_project: IngestProject, fmt: str, contract: str
+) -> None:
+    project = ingest_project
+    declared = "contract: {columns: [{name: id, type: bigint}], infer: true}"
+    project.write(
+        "pipelines/ingest.yaml",
+        f"""
+        name: ingest
+        steps:
+          - name: orders
+            type: ingest
+            table: raw.orders
+            source:
+              type: files
+              glob: "orders/*.{fmt}"
+              format: {fmt}
+              {declared if contract == "infer" else ""}
+        tables:
+          raw.orders:
+            schema_policy: strict
+        """,
+    )
+    project.put(f"orders/1.{fmt}", _rows(fmt, {"id": 1}))
+    _ok(project)
+    project.put(f"orders/2.{fmt}", _rows(fmt, {"id": 2, "channel": "web"}))
+    project.put(f"orders/3.{fmt}", _rows(fmt, {"id": 3}))
+    for _ in range(2):  # the failed file is not retried as it is; the good one stays loaded
+        metrics = _ok(project)
+        records = {r.uri.rsplit("/", 1)[1]: r for r in project.ledger("ingest", "orders")}
+        assert {name: r.status for name, r in records.items()} == {
+            f"1.{fmt}": "loaded",
+            f"2.{fmt}": "failed",
+            f"3.{fmt}": "loaded",
+        }
+        data = project.table("raw.orders")
+        assert sorted(data["id"].to_pylist()) == [1, 3]
+        assert "channel" not in data.schema.names
+    error = str(records[f"2.{fmt}"].error)
+    assert f"orders/2.{fmt}: column channel (varchar) is not in the table" in error
+    assert "schema_policy is strict" in error and "schema_policy: evolve" in error
+    assert "query" not in error
+    assert f"orders/2.{fmt}" in project.landed()
+    [event] = project.events("file.failed")
+    assert event.uri.endswith(f"orders/2.{fmt}") and event.error == error
+    assert metrics["files_loaded"] == 0  # the second run had nothing new to load
+
+
+def test_a_contract_that_does_not_fit_a_strict_table_says_so_and_loads_once_fixed(
+    ingest_project: IngestProject,
+) -> None:
+    project = ingest_project
+
+    def pipeline(columns: str) -> None:
+        _pipeline(project, f"contract: {{columns: [{columns}]}}")
+        text = (project.root / "pipelines/ingest.yaml").read_text()
+        strict = "tables:\n  raw.orders:\n    schema_policy: strict\n"
+        (project.root / "pipelines/ingest.yaml").write_text(text + strict)
+
+    pipeline("{name: id, type: bigint}")
+    project.put("orders/1.csv", "id\n1\n")
+    _ok(project)
+    pipeline("{name: id, type: bigint}, {name: channel, type: varchar}")
+    project.put("orders/2.csv", "id,channel\n2,web\n")
+    report = project.run("ingest")
+    assert report.status == "failed"
+    error = str(report.steps[0].error)
+    assert "column channel (string) would be added" in error and "contract" in error
+    assert "query" not in error
+    assert project.table("raw.orders").num_rows == 1
+    pipeline("{name: id, type: bigint}")  # the contract ignores channel again
+    assert _ok(project)["files_loaded"] == 1  # the same delivery, once the contract fits
+    assert sorted(project.table("raw.orders")["id"].to_pylist()) == [1, 2]

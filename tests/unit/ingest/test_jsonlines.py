@@ -163,8 +163,8 @@ def test_a_key_first_seen_after_the_sample_is_kept(con, tmp_path, monkeypatch):
 
 
 def test_strict_table_refuses_a_file_with_an_unknown_key(con, tmp_path):
-    strict = Contract((Column("id", "BIGINT"),), keep_new=False, origin="frozen")
-    with pytest.raises(FileUnreadable, match="strict"):
+    strict = Contract((Column("id", "BIGINT"),), keep_new=False, origin="frozen", strict=True)
+    with pytest.raises(FileUnreadable, match=r"column other \(bigint\) is not in the table"):
         stage(con, tmp_path, "s.ndjson", lines({"id": 1, "other": 2}), strict)
 
 

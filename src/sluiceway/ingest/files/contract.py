@@ -4,7 +4,8 @@
 * frozen — no contract, and the table exists: its columns (lineage columns aside) are the
   contract, so a later file cannot silently change a column's type: values that do not fit
   are quarantined. New columns follow the table's schema policy (``evolve`` adds them,
-  ``strict`` fails the file, which stays in the landing zone);
+  ``strict`` fails the file, which stays in the landing zone). A declared contract for a
+  table that exists gets the table's other columns the same way (:func:`over_table`);
 * inferred — no contract and no table yet: the first file's types, as DuckDB's sniffer
   reads them, become the contract (and, once committed, the table's schema).
 
@@ -46,11 +47,14 @@ class Contract:
         keep_new: columns not listed are loaded (with their inferred type) rather than
             ignored: ``infer: true`` for a declared contract, ``evolve`` for a frozen one.
         origin: where the contract came from (shown in errors).
+        strict: a column it does not list fails the file: the table's schema policy is
+            ``strict`` and the column would otherwise be loaded (no contract, or ``infer``).
     """
 
     columns: tuple[Column, ...]
     keep_new: bool
     origin: Origin
+    strict: bool = False
 
     def get(self, name: str) -> Column | None:
         """The column called ``name`` (exact name first, then ignoring case)."""
@@ -98,7 +102,25 @@ def frozen(schema: pa.Schema, *, evolve: bool) -> Contract:
         for field in schema
         if not field.name.startswith("_sw_")
     )
-    return Contract(columns, keep_new=evolve, origin="frozen")
+    return Contract(columns, keep_new=evolve, origin="frozen", strict=not evolve)
+
+
+def over_table(contract: Contract, schema: pa.Schema, *, strict: bool) -> Contract:
+    """A declared contract for a table that exists, completed with the table's other columns.
+
+    The columns the table has and the contract does not list are loaded as the table types
+    them (NULL when a file lacks them), so a file never drops a column of the table. On a
+    strict table (``strict``) a column neither lists fails the file when the contract would
+    keep it (``infer: true``): it could not be added.
+    """
+    table = frozen(schema, evolve=not strict)
+    others = tuple(c for c in table.columns if contract.get(c.name) is None)
+    return Contract(
+        contract.columns + others,
+        keep_new=contract.keep_new and not strict,
+        origin=contract.origin,
+        strict=contract.keep_new and strict,
+    )
 
 
 def inferred(columns: list[tuple[str, str]]) -> Contract:

@@ -45,6 +45,7 @@ from sluiceway.ingest.files.result import (
     FileResult,
     FileUnreadable,
     NewColumns,
+    not_in_strict_table,
 )
 from sluiceway.ingest.files.staged_rows import constants, copy_rows
 from sluiceway.ingest.files.text import (
@@ -300,17 +301,15 @@ def _columns(
     types: list[exp.PropertyEQ] = []
     extra: list[exp.Expr] = []
     text: list[str] = []
+    refused = [(c, k) for c, k in header if contract.strict and contract.get(c) is None]
+    if refused:
+        raise not_in_strict_table(name, refused)
     for column, kind in header:
         declared = contract.get(column)
         if declared is not None:
             kind = declared.type
-        elif contract.origin == "declared" and not contract.keep_new:
-            kind = "VARCHAR"
-        elif contract.origin == "frozen" and not contract.keep_new:
-            raise FileUnreadable(
-                f"{name}: column {column!r} is not in the table, whose schema policy is "
-                "strict; add it to the table (or a contract) before loading this file"
-            )
+        elif not contract.keep_new:
+            kind = "VARCHAR"  # read (every row is judged the same), but not kept
         else:
             extra.append(exp.column(column, quoted=True))
         types.append(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sluiceway.errors import UsageError
-from sluiceway.ingest.files.result import FileUnreadable, NewColumns
+from sluiceway.ingest.files.result import FileUnreadable, NewColumns, not_in_strict_table
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -103,16 +103,16 @@ def match_columns(
         fields.append(
             Field(want.name, _match(want.name, names), want.type, want.required, want.format)
         )
-    extra = []
+    extra, refused = [], []
     for column, kind in found:
-        if contract.get(column) is not None or not contract.keep_new:
-            if contract.get(column) is None and contract.origin == "frozen":
-                raise FileUnreadable(
-                    f"{name}: column {column!r} is not in the table, whose schema policy is "
-                    "strict; add it to the table (or a contract) before loading this file"
-                )
+        if contract.get(column) is not None:
             continue
-        extra.append(Field(column, column, kind))
+        if contract.strict:
+            refused.append((column, kind))
+        elif contract.keep_new:
+            extra.append(Field(column, column, kind))
+    if refused:
+        raise not_in_strict_table(name, refused)
     if extra and not first:
         raise NewColumns(name)
     return fields + extra

@@ -131,7 +131,7 @@ def stage_json(
 
 def _watch_keys(contract: Contract) -> bool:
     """Whether keys outside the contract matter (kept, or refused by a strict table)."""
-    return contract.keep_new or contract.origin == "frozen"
+    return contract.keep_new or contract.strict
 
 
 class _Reader:

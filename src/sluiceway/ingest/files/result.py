@@ -127,6 +127,24 @@ def not_encoded(column: str | None, encoding: str) -> str:
     return f"{where}not valid {encoding}; declare the file's real encoding in the format"
 
 
+def not_in_strict_table(name: str, columns: list[tuple[str, str]]) -> FileUnreadable:
+    """A file with ``columns`` (name, type) that a strict table lacks: it fails, loading nothing.
+
+    Dropping the columns would lose their values silently, and adding them is what
+    ``strict`` forbids; the file stays in the landing zone for a decision.
+    """
+    listed = ", ".join(f"{column} ({kind.lower()})" for column, kind in columns)
+    several = len(columns) > 1
+    them = "them" if several else "it"
+    return FileUnreadable(
+        f"{name}: column{'s' if several else ''} {listed} {'are' if several else 'is'} not "
+        "in the table, whose schema_policy is strict, so the file was not loaded",
+        hint=f"set schema_policy: evolve on the table to add {them}, or remove {them} from "
+        "the file (a contract without infer: true ignores the columns it does not list); "
+        "then deliver the file again",
+    )
+
+
 def missing_required(columns: list[str]) -> str:
     """A row without a value in ``required`` columns."""
     return (

@@ -37,6 +37,7 @@ from sluiceway.ingest.files.landing import Landing, LandingFile
 from sluiceway.ingest.files.quarantine import quarantine_rows, write_quarantine
 from sluiceway.ingest.files.recovery import FILES_KEY, record_committed
 from sluiceway.ingest.files.result import FileResult, FileUnreadable, NewColumns
+from sluiceway.lake.errors import SchemaPolicyError
 from sluiceway.orchestrate.steps.base import StepOutcome
 
 if TYPE_CHECKING:
@@ -295,20 +296,24 @@ def _publish(folder: Path, into: Path) -> None:
 
 
 def _contract(step: IngestStep, ctx: StepContext) -> Contract | None:
-    """Declared, else frozen from the table, else None (inferred from the first file)."""
-    from sluiceway.ingest.files.contract import declared, frozen
+    """Declared (with the table's other columns), else frozen from the table, else None
+    (inferred from the first file)."""
+    from sluiceway.ingest.files.contract import declared, frozen, over_table
 
     source: FilesSource = step.source  # type: ignore[assignment]
-    if source.contract is not None:
-        return declared(source.contract, ctx.project.root)
     table = ctx.lake.table(step.table)
+    strict = ctx.lake.target(step.table).schema_policy == "strict"
+    contract = None
+    if source.contract is not None:
+        contract = declared(source.contract, ctx.project.root)
     if not table.exists():
-        return None
+        return contract
     import pyarrow as pa
 
     schema = pa.schema(table.delta().schema().to_arrow())
-    policy = ctx.lake.target(step.table).schema_policy
-    return frozen(schema, evolve=policy != "strict")
+    if contract is None:
+        return frozen(schema, evolve=not strict)
+    return over_table(contract, schema, strict=strict)
 
 
 def _commit(
@@ -341,7 +346,17 @@ def _commit(
             return None  # nothing to create a table from: only bad or empty files
         return ctx.lake.write(step.table, _empty(ctx, step), step.materialization, tagged)
     staged = list_staged(output, _batch_schema(schemas, output))
-    return ctx.lake.commit_staged(step.table, staged, step.materialization, tagged)
+    try:
+        return ctx.lake.commit_staged(step.table, staged, step.materialization, tagged)
+    except SchemaPolicyError as exc:
+        # Files bringing columns a strict table lacks fail on their own before this; what
+        # is left is the contract disagreeing with the table, which every file would share.
+        raise SchemaPolicyError(
+            exc.message,
+            hint="declare the table's columns with the table's types in the contract (adding "
+            "a column needs schema_policy: evolve on the table); the files are loaded by the "
+            "next run once the contract fits",
+        ) from exc
 
 
 def _staged_schemas(folder: Path) -> list[pa.Schema]:
