@@ -315,3 +315,24 @@ def test_a_contract_that_does_not_fit_a_strict_table_says_so_and_loads_once_fixe
     pipeline("{name: id, type: bigint}")  # the contract ignores channel again
     assert _ok(project)["files_loaded"] == 1  # the same delivery, once the contract fits
     assert sorted(project.table("raw.orders")["id"].to_pylist()) == [1, 2]
+
+
+@pytest.mark.parametrize("runs", ["one run", "two runs"])
+def test_a_header_only_first_file_leaves_the_types_to_the_next_file(
+    ingest_project: IngestProject, runs: str
+) -> None:
+    project = ingest_project
+    _pipeline(project)
+    project.put("orders/0.csv", "id,amount,day\n")
+    if runs == "two runs":
+        assert _ok(project)["files_loaded"] == 1
+    project.put("orders/1.csv", "id,amount,day\n1,2.5,2024-01-01\n")
+    _ok(project)
+    schema = project.table("raw.orders").schema
+    types = {name: str(schema.field(name).type) for name in ("id", "amount", "day")}
+    assert types == {"id": "int64", "amount": "double", "day": "date32[day]"}
+    records = {r.uri.rsplit("/", 1)[1]: r for r in project.ledger("ingest", "orders")}
+    assert [(r.status, r.rows_read, r.rows_loaded) for r in records.values()] == [
+        ("loaded", 0, 0),
+        ("loaded", 1, 1),
+    ]

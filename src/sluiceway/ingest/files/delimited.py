@@ -48,6 +48,7 @@ from sluiceway.ingest.files.result import (
     not_in_strict_table,
 )
 from sluiceway.ingest.files.staged_rows import constants, copy_rows
+from sluiceway.ingest.files.staging import clear
 from sluiceway.ingest.files.text import (
     AGAIN,
     ENCODINGS,
@@ -96,6 +97,7 @@ def stage_delimited(
         return FileResult(0, contract=contract, notes=("empty file",))
     options = _options(fmt)
     header = _header(path, fmt, name)
+    given = contract
     if contract is None:
         contract = inferred(_infer(con, path, header, options))
     columns, projection, text = _columns(header, contract, name)
@@ -127,6 +129,12 @@ def stage_delimited(
             )
     missing = quarantine_incomplete(path, fmt, required, text, incomplete, {q.line for q in bad})
     quarantine = sorted([*bad, *missing], key=lambda q: (q.line is None, q.line or 0))
+    if given is None and not loaded and not quarantine:
+        # A header and no rows: nothing to tell the types by (the sniffer says text), so the
+        # next file decides, as after an empty file; its empty staged file would have
+        # created the table with text columns.
+        clear(Path(output.directory))
+        return FileResult(0, notes=("no rows",))
     return FileResult(loaded, tuple(quarantine), contract)
 
 

@@ -29,7 +29,6 @@ import gzip
 import io
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,6 +62,7 @@ from sluiceway.ingest.files.result import (
     missing_required,
 )
 from sluiceway.ingest.files.staged_rows import stage_judged
+from sluiceway.ingest.files.staging import clear
 from sluiceway.ingest.files.text import records_to_lines
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ def stage_json(
                 break
             # A key the sample missed: type it from the rows that have it, then stage again.
             keys = keys + reader.infer(con, only=unseen)
-            _clear(Path(output.directory))
+            clear(Path(output.directory))
     except (duckdb.Error, QueryError) as exc:
         raise FileUnreadable(f"{name}: cannot read it as {fmt.type.upper()}: {_line(exc)}") from exc
     if not keys:
@@ -370,11 +370,6 @@ def _locate(reader: _Reader, found: list[Quarantined]) -> list[Quarantined]:
         return []
     with reader.binary() as stream:
         return records_to_lines(stream, found)
-
-
-def _clear(folder: Path) -> None:
-    for child in folder.iterdir():
-        shutil.rmtree(child) if child.is_dir() else child.unlink()
 
 
 def _line(exc: BaseException) -> str:

@@ -7,6 +7,7 @@ into the folder the lake commits.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 
@@ -18,3 +19,9 @@ def publish(folder: Path, into: Path) -> None:
         target = into / item.relative_to(folder)
         target.parent.mkdir(parents=True, exist_ok=True)
         item.rename(target)
+
+
+def clear(folder: Path) -> None:
+    """Delete everything a file staged into ``folder``, keeping the folder itself."""
+    for child in folder.iterdir():
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
