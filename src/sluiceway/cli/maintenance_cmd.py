@@ -145,7 +145,13 @@ def retention(table: TableOpt = None, dry_run: DryRunOpt = False, as_json: JsonO
         policy = RetentionPolicy.parse(policies.get(str(ref.name)))
         if policy is None:
             continue
-        result = apply_retention(ref, policy, dry_run=dry_run, emit=sink)
+        result = apply_retention(
+            ref,
+            policy,
+            dry_run=dry_run,
+            emit=sink,
+            writer_properties=session.lake.target(ref.name).writer_properties(),
+        )
         rows.append(
             {
                 "table": result.table,

@@ -30,6 +30,15 @@ RUN_ID_KEY = "sluiceway.run_id"
 APP_ID_KEY = "sluiceway.app_id"
 BATCH_KEY = "sluiceway.batch"
 
+STAGED_COUNTS = {
+    "rows_added": "sluiceway.rows_added",
+    "rows_removed": "sluiceway.rows_removed",
+    "files_added": "sluiceway.files_added",
+    "files_removed": "sluiceway.files_removed",
+}
+"""Commit metadata keys of the counts a staged commit records itself (delta-rs writes no
+operation metrics for a transaction whose files it did not write)."""
+
 # delta-rs's metric names per operation, first present wins (WRITE, MERGE, UPDATE, OPTIMIZE…).
 _ROWS_ADDED = ("num_added_rows", "num_target_rows_inserted", "num_inserted_rows")
 _ROWS_UPDATED = ("num_target_rows_updated", "num_updated_rows")
@@ -90,16 +99,21 @@ def entry_from_commit(commit: Mapping[str, Any]) -> HistoryEntry:
     """One :class:`HistoryEntry` from a delta-rs commit info dictionary."""
     metrics = commit.get("operationMetrics") or {}
     batch = commit.get(BATCH_KEY)
+
+    def count(names: Sequence[str], key: str) -> int | None:
+        found = _metric(metrics, names)
+        return found if found is not None else _metric(commit, [STAGED_COUNTS[key]])
+
     return HistoryEntry(
         version=int(commit["version"]),
         time=datetime.fromtimestamp(int(commit["timestamp"]) / 1000, UTC),
         operation=str(commit.get("operation", "UNKNOWN")),
         run_id=commit.get(RUN_ID_KEY),
-        rows_added=_metric(metrics, _ROWS_ADDED),
+        rows_added=count(_ROWS_ADDED, "rows_added"),
         rows_updated=_metric(metrics, _ROWS_UPDATED),
-        rows_removed=_metric(metrics, _ROWS_REMOVED),
-        files_added=_metric(metrics, _FILES_ADDED),
-        files_removed=_metric(metrics, _FILES_REMOVED),
+        rows_removed=count(_ROWS_REMOVED, "rows_removed"),
+        files_added=count(_FILES_ADDED, "files_added"),
+        files_removed=count(_FILES_REMOVED, "files_removed"),
         app_id=commit.get(APP_ID_KEY),
         batch=int(batch) if batch is not None and str(batch).isdigit() else None,
     )

@@ -60,7 +60,10 @@ class TableOptions:
         """The options a ``TableMeta`` model declares."""
         retention = None
         if meta.retention is not None:
-            retention = f"{meta.retention.days}d"
+            # "730d on order_date, archived": every part of the policy, readable in listings.
+            retention = f"{meta.retention.days}d on {meta.retention.column}"
+            if meta.retention.archive:
+                retention += ", archived"
         return cls(
             partition_by=tuple(meta.partition_by),
             zorder_by=tuple(meta.zorder_by),

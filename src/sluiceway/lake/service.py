@@ -13,6 +13,7 @@ schema is checked, because a later batch may have evolved the table since.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -85,6 +86,11 @@ class Lake:
             for pipeline in project.pipelines.values()
             for name, meta in pipeline.tables.items()
         }
+        # A table's owner defaults to the owner of the pipeline that writes it.
+        for name, (pipeline, _) in project.tables_written().items():
+            options = tables.get(name, TableOptions())
+            if pipeline.owner and options.owner is None:
+                tables[name] = dataclasses.replace(options, owner=pipeline.owner)
         return cls(
             lake_storage(project.settings, project.root),
             project.env,

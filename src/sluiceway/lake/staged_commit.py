@@ -30,6 +30,7 @@ from sluiceway.lake.commit import (
     retry_on_conflict,
 )
 from sluiceway.lake.file_stats import stats_json
+from sluiceway.lake.history import STAGED_COUNTS
 from sluiceway.lake.materializations.writing import TableTarget, open_target, policy_of, result
 from sluiceway.lake.schema_policy import plan_write
 
@@ -184,26 +185,40 @@ def _commit(
             partition_by=partition_by,
             configuration=dict(target.configuration) or None,
             storage_options=target.storage_options(),
-            commit_properties=commit_properties(ctx, creates=True),
+            commit_properties=commit_properties(_counted(ctx, published, 0, 0), creates=True),
         )
         return 0
     actions: list[Any] = list(published.adds)
     mode = "append"
-    removed_rows = 0
+    removed_rows = removed_files = 0
     if kind == "overwrite":
         mode = "overwrite"
         removed_rows = _rows(table, None)
+        removed_files = len(_actions(table))
     elif kind == "partition_overwrite":
         removes, removed_rows = _removes(table, staged)
         actions = removes + actions
+        removed_files = len(removes)
     table.create_write_transaction(
         actions,
         mode,
         schema=table.schema(),
         partition_by=partition_by,
-        commit_properties=commit_properties(ctx),
+        commit_properties=commit_properties(_counted(ctx, published, removed_rows, removed_files)),
     )
     return removed_rows
+
+
+def _counted(
+    ctx: WriteContext, published: _Published, removed_rows: int, removed_files: int
+) -> WriteContext:
+    counts = {
+        STAGED_COUNTS["rows_added"]: published.rows,
+        STAGED_COUNTS["rows_removed"]: removed_rows,
+        STAGED_COUNTS["files_added"]: len(published.adds),
+        STAGED_COUNTS["files_removed"]: removed_files,
+    }
+    return replace(ctx, metadata={**ctx.metadata, **{k: str(v) for k, v in counts.items()}})
 
 
 def _removes(table: DeltaTable, staged: Staged) -> tuple[list[RemoveAction], int]:

@@ -13,7 +13,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sluiceway.errors import UsageError
-from sluiceway.lake.errors import TableNotFoundError, VersionUnavailableError, clean_message
+from sluiceway.lake.errors import (
+    LakeError,
+    TableNotFoundError,
+    VersionUnavailableError,
+    clean_message,
+)
 from sluiceway.lake.lineage import is_lineage
 from sluiceway.lake.names import TableName
 from sluiceway.lake.storage import LakeStorage
@@ -43,6 +48,31 @@ def open_delta(uri: str, storage_options: dict[str, str]) -> DeltaTable | None:
         return DeltaTable(uri, storage_options=storage_options)
     except DeltaTableNotFound:
         return None
+    except OSError as exc:
+        raise storage_error(uri, exc) from exc
+
+
+def storage_error(uri: str, exc: BaseException) -> LakeError:
+    """A store's refusal (missing bucket, bad credentials, no route) as one plain error."""
+    text = clean_message(exc)
+    lowered = text.lower()
+    if "nosuchbucket" in lowered:
+        bucket = uri.split("://", 1)[-1].split("/", 1)[0]
+        return LakeError(
+            f"the lake's bucket {bucket!r} does not exist ({uri})",
+            hint="create the bucket, or fix lake: in sluiceway.yaml",
+        )
+    if any(word in lowered for word in ("accessdenied", "invalidaccesskeyid", "signature")):
+        return LakeError(
+            f"the store refused access to {uri}",
+            hint="check the credentials in storage.s3 or the AWS_* variables",
+        )
+    if any(word in lowered for word in ("connection refused", "dns error", "timed out")):
+        return LakeError(
+            f"the store holding {uri} cannot be reached",
+            hint="check storage.s3.endpoint_url and the network",
+        )
+    return LakeError(f"reading the lake at {uri} failed: {text}")
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,19 @@ def test_append_commits_duckdb_files_without_rewriting(lake, engine) -> None:
     assert all("/part-" in uri and "-c000" not in uri for uri in table.delta().file_uris())
 
 
+def test_history_counts_the_rows_and_files_of_staged_commits(lake, engine) -> None:
+    from sluiceway.lake.history import history
+
+    run(lake, engine, "SELECT range AS id FROM range(5)", "silver.t", "append", 1)
+    run(lake, engine, "SELECT range AS id FROM range(3)", "silver.t", "overwrite", 2)
+    entries = history(lake.table("silver.t").delta())
+    assert [(e.version, e.rows_added, e.rows_removed, e.files_added) for e in entries] == [
+        (1, 3, 5, 1),
+        (0, 5, 0, 1),
+    ]
+    assert entries[0].files_removed == 1
+
+
 def test_rerun_of_a_committed_batch_is_skipped(lake, engine) -> None:
     run(lake, engine, "SELECT 1 AS id", "silver.t", "append", 1)
     again = run(lake, engine, "SELECT 1 AS id", "silver.t", "append", 1)

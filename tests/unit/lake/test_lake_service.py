@@ -247,3 +247,16 @@ def test_a_write_that_leaves_enough_small_files_compacts_the_table(
     assert sorted(r["order_id"] for r in rows(table.read())) == [1, 2, 3]
     types = [e.type for e in EventLog(store).tail(100)]
     assert types.count("table.committed") == 3 and types.count("table.optimized") == 1
+
+
+def test_table_options_inherit_the_pipelines_owner_and_keep_the_whole_retention(
+    tmp_path: Path,
+) -> None:
+    from sluiceway.scaffold import scaffold
+    from sluiceway.spec.project import load_project
+
+    scaffold(tmp_path / "shop", with_data=False)
+    lake = Lake.for_project(load_project(tmp_path / "shop", environ={}), None)
+    assert lake.options("raw.orders").owner == "data-platform"  # the ingest template's owner
+    assert lake.options("gold.daily_revenue").owner == "analytics"
+    assert lake.options("silver.orders").retention == "730d on order_date, archived"

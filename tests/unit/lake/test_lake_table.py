@@ -90,3 +90,30 @@ def test_as_of_before_the_first_commit_is_the_first_version_or_an_error(
     except VersionUnavailableError:
         return
     assert count == 1  # delta-rs 1.6 answers with version 0
+
+
+@pytest.mark.s3
+def test_a_missing_bucket_is_one_plain_error(s3_endpoint: Any) -> None:
+    from sluiceway.lake.errors import LakeError
+    from sluiceway.lake.storage import LakeStorage, S3Access
+    from sluiceway.lake.table import open_delta
+
+    env = s3_endpoint.environ()
+    storage = LakeStorage(
+        root="s3://no-such-bucket-here/lake",
+        s3=S3Access(
+            endpoint_url=env["AWS_ENDPOINT_URL"],
+            region=env["AWS_REGION"],
+            access_key_id=env["AWS_ACCESS_KEY_ID"],
+            secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            allow_http=True,
+        ),
+    )
+    with pytest.raises(LakeError) as caught:
+        open_delta("s3://no-such-bucket-here/lake/prod/raw/x", storage.storage_options())
+    assert caught.value.message == (
+        "the lake's bucket 'no-such-bucket-here' does not exist "
+        "(s3://no-such-bucket-here/lake/prod/raw/x)"
+    )
+    assert "create the bucket" in (caught.value.hint or "")
+    assert env["AWS_SECRET_ACCESS_KEY"] not in str(caught.value)

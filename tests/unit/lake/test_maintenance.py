@@ -91,6 +91,10 @@ def test_z_order_rewrites_by_the_configured_columns(ref: TableRef) -> None:
     assert result.zorder_by == ("id", "value") and result.files_added == 3  # one per partition
     assert _rows(ref) == before
     assert len(file_sizes(ref.open())) == 3
+    # Partitions holding a single file are z-ordered too, and the dry run says so.
+    planned = optimize(ref.open(), name="silver.events", zorder_by=["value"], dry_run=True)
+    result = optimize(ref.open(), name="silver.events", zorder_by=["value"])
+    assert planned.files_removed == result.files_removed == 3
     with pytest.raises(Exception, match="cannot z-order by 'nope'"):
         optimize(ref.open(), name="silver.events", zorder_by=["nope"])
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
@@ -92,6 +93,20 @@ def test_retention_deletes_exactly_the_old_rows_and_archives_them(
     else:
         assert result.partitions == []
         assert (result.files_removed, result.files_added) == (1, 1)
+
+
+def test_the_archive_is_written_with_the_tables_codec(ref: TableRef) -> None:
+    from deltalake import WriterProperties
+
+    _orders(ref)
+    apply_retention(ref, POLICY, now=NOW, writer_properties=WriterProperties(compression="ZSTD"))
+    uri = archive_ref_uri(ref)
+    archive = DeltaTable(uri, storage_options=ref.storage.storage_options())
+    filesystem = ref.storage.filesystem(uri)
+    for path in pa.table(archive.get_add_actions(flatten=True)).column("path").to_pylist():
+        with filesystem.open_input_file(path) as handle:
+            column = pq.ParquetFile(handle).metadata.row_group(0).column(0)
+            assert column.compression == "ZSTD", path
 
 
 def test_a_crash_between_archive_and_delete_leaves_no_duplicates(ref: TableRef) -> None:

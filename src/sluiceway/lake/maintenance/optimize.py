@@ -109,8 +109,8 @@ def plan(table: DeltaTable, target_size: int, *, rewrite_all: bool = False) -> t
     """(files rewritten, files written) by a compaction, from the log alone.
 
     Mirrors delta-rs: per partition, files below the target size are binned together, and
-    a partition with a single small file is left alone. Z-ordering rewrites every file of
-    a partition that has more than one.
+    a partition with a single small file is left alone. Z-ordering (``rewrite_all``)
+    rewrites every file of every partition, a partition holding one file included.
     """
     groups: dict[str, list[int]] = defaultdict(list)
     for path, size in file_sizes(table).items():
@@ -119,7 +119,7 @@ def plan(table: DeltaTable, target_size: int, *, rewrite_all: bool = False) -> t
             groups[partition].append(size)
     removed = added = 0
     for sizes in groups.values():
-        if len(sizes) < 2:
+        if len(sizes) < 2 and not rewrite_all:
             continue
         removed += len(sizes)
         added += max(1, math.ceil(sum(sizes) / target_size))

@@ -31,7 +31,7 @@ from sluiceway.lake.maintenance.common import EventSink, TableRef, send
 if TYPE_CHECKING:
     import pyarrow as pa
     import pyarrow.dataset as pads
-    from deltalake import DeltaTable
+    from deltalake import DeltaTable, WriterProperties
 
 APP_ID = "sluiceway.retention"
 ARCHIVE_BATCH = "_sw_archive_batch"
@@ -114,11 +114,13 @@ def apply_retention(
     now: datetime | None = None,
     dry_run: bool = False,
     emit: EventSink | None = None,
+    writer_properties: WriterProperties | None = None,
 ) -> RetentionResult:
     """Archive (if configured) and delete the rows older than the policy's cutoff.
 
     Safe to re-run at any point: a completed batch is skipped, a half-done one finishes.
-    Emits ``table.retention_applied`` when rows were deleted.
+    Emits ``table.retention_applied`` when rows were deleted. ``writer_properties`` (the
+    table's codec) apply to the archive and to the files the delete rewrites.
     """
     from sluiceway.events.types import TableRetentionApplied
 
@@ -139,7 +141,9 @@ def apply_retention(
         return _replace(
             result, rows_deleted=old_rows, rows_archived=old_rows if policy.archive else 0
         )
-    archived, metrics, version = _archive_and_delete(ref, policy, batch, value, now)
+    archived, metrics, version = _archive_and_delete(
+        ref, policy, batch, value, now, writer_properties
+    )
     deleted = int(metrics.get("num_deleted_rows", 0))
     result = _replace(
         result,
@@ -171,6 +175,7 @@ def archive_rows(
     batch: int,
     *,
     now: datetime | None = None,
+    writer_properties: WriterProperties | None = None,
 ) -> int:
     """Copy the rows before the cutoff to the archive as batch ``batch``; returns the count.
 
@@ -189,23 +194,29 @@ def archive_rows(
         custom_metadata={"sluiceway.app_id": APP_ID, "sluiceway.batch": str(batch)},
         app_transactions=[Transaction(app_id=APP_ID, version=batch)],
     )
+    options: dict[str, Any] = {
+        "mode": "overwrite",
+        "predicate": predicates.compare(ARCHIVE_BATCH, "=", batch),
+        "schema_mode": "merge",
+        "storage_options": ref.storage.storage_options(),
+        "commit_properties": properties,
+    }
+    if writer_properties is not None:
+        options["writer_properties"] = writer_properties
     try:
-        write_deltalake(
-            archive_ref_uri(ref),
-            reader,
-            mode="overwrite",
-            predicate=predicates.compare(ARCHIVE_BATCH, "=", batch),
-            schema_mode="merge",
-            storage_options=ref.storage.storage_options(),
-            commit_properties=properties,
-        )
+        write_deltalake(archive_ref_uri(ref), reader, **options)
     except Exception as exc:
         raise LakeError(f"archiving old rows of {ref.name} failed: {clean_message(exc)}") from exc
     return count
 
 
 def _archive_and_delete(
-    ref: TableRef, policy: RetentionPolicy, batch: int, value: Cutoff, now: datetime | None
+    ref: TableRef,
+    policy: RetentionPolicy,
+    batch: int,
+    value: Cutoff,
+    now: datetime | None,
+    writer_properties: WriterProperties | None,
 ) -> tuple[int, dict[str, Any], int]:
     """Archive then delete from one snapshot, as one DELETE commit tagged with the batch.
 
@@ -229,8 +240,14 @@ def _archive_and_delete(
         done = table.transaction_version(APP_ID)
         if done is not None and int(done) >= batch:
             return 0, {}, table.version()
-        archived = archive_rows(ref, table, policy, batch, now=now) if policy.archive else 0
-        metrics = table.delete(predicate, commit_properties=properties)
+        archived = (
+            archive_rows(ref, table, policy, batch, now=now, writer_properties=writer_properties)
+            if policy.archive
+            else 0
+        )
+        metrics = table.delete(
+            predicate, commit_properties=properties, writer_properties=writer_properties
+        )
         return archived, dict(metrics), table.version()
 
     return retry_on_conflict(attempt, what=f"retention on {ref.name}")

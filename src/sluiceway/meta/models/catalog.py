@@ -37,7 +37,7 @@ class TableRow(Base):
     partition_by: Mapped[list[str]] = mapped_column(JSON)
     zorder_by: Mapped[list[str]] = mapped_column(JSON)
     schema_policy: Mapped[str | None] = mapped_column(String(32))
-    retention: Mapped[str | None] = mapped_column(String(64))
+    retention: Mapped[str | None] = mapped_column(Text)
     sla: Mapped[dict[str, Any] | None]
     is_view: Mapped[bool] = mapped_column(Boolean, default=False)
     view_sql: Mapped[str | None] = mapped_column(Text)
