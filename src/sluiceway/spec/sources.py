@@ -6,16 +6,62 @@ Each kind is a model discriminated on ``type:``; so is a file format, whose opti
 
 from __future__ import annotations
 
+import codecs
 from datetime import timedelta
 from typing import Annotated, Literal, Self
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from sluiceway.spec.base import Identifier, SpecModel, shorthand
 from sluiceway.spec.durations import Duration
 from sluiceway.spec.secrets import SecretUrl
 
 Compression = Literal["auto", "none", "gzip", "zstd"]
+
+UNICODE_ENCODINGS = ("utf-8", "utf-8-sig", "utf-16")
+"""Unicode encodings a delimited file may be in (as Python names them)."""
+SINGLE_BYTE_ENCODINGS = (
+    "iso8859-1", "cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257",
+    "cp1258", "iso8859-2", "iso8859-3", "iso8859-4", "iso8859-5", "iso8859-6", "iso8859-7",
+    "iso8859-8", "iso8859-9", "iso8859-10", "iso8859-11", "iso8859-13", "iso8859-14",
+    "iso8859-15", "iso8859-16", "koi8-r", "koi8-u", "mac-roman", "cp437", "cp850", "ascii",
+)  # fmt: skip
+"""Single-byte encodings a delimited file may be in: each keeps ASCII (so line breaks and
+delimiters) as it is, one byte per character, so a file converts to UTF-8 as it streams."""
+_SUPPORTED = (
+    "utf-8, utf-16, latin-1 (iso-8859-1), cp1250 to cp1258 (windows-1250 to windows-1258), "
+    "iso-8859-2 to iso-8859-16, koi8-r, koi8-u, mac-roman, cp437, cp850 or ascii"
+)
+
+
+def text_codec(encoding: str) -> str | None:
+    """Python's name for a supported encoding (``windows-1252`` → ``cp1252``), else None."""
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return None
+    return name if name in UNICODE_ENCODINGS + SINGLE_BYTE_ENCODINGS else None
+
+
+def _check_encoding(value: str) -> str:
+    if text_codec(value) is None:
+        raise PydanticCustomError(
+            "encoding",
+            "files in encoding '{value}' cannot be read",
+            {"value": value, "hint": f"declare one of {_SUPPORTED}, or convert the files to UTF-8"},
+        )
+    return value
+
+
+def _check_utf8(value: str) -> str:
+    if text_codec(value) not in ("utf-8", "utf-8-sig"):
+        raise PydanticCustomError(
+            "encoding",
+            "encoding '{value}' cannot be read: JSON files are UTF-8",
+            {"value": value, "hint": "remove encoding from the format, or convert the files"},
+        )
+    return value
 
 
 class _TextFormat(SpecModel):
@@ -34,6 +80,8 @@ class _Delimited(_TextFormat):
     null_values: list[str] = Field(
         default_factory=lambda: [""], description="Strings read as null."
     )
+
+    _encoding = field_validator("encoding")(_check_encoding)
 
 
 class CsvFormat(_Delimited):
@@ -56,11 +104,15 @@ class JsonFormat(_TextFormat):
 
     type: Literal["json"] = Field(description="JSON files, an array of objects each.")
 
+    _encoding = field_validator("encoding")(_check_utf8)
+
 
 class NdjsonFormat(_TextFormat):
     """One JSON object per line."""
 
     type: Literal["ndjson"] = Field(description="Newline-delimited JSON files.")
+
+    _encoding = field_validator("encoding")(_check_utf8)
 
 
 class ParquetFormat(SpecModel):

@@ -40,6 +40,12 @@ def _zstd(data: bytes) -> bytes:
     return zstandard.ZstdCompressor(level=3).compress(data)
 
 
+def _cp1252() -> bytes:
+    """Windows-1252 text (euro sign, curly quotes, Œ) and one byte it leaves undefined."""
+    good = "id,amount,note\n1,10.50,5 €\n2,7.25,“quoted” – dash\n".encode("cp1252")
+    return good + b"3,1.00,bad \x81 byte\n" + "4,2.00,Œuvre\n".encode("cp1252")
+
+
 def corpus() -> dict[str, bytes]:
     """File name → exact bytes."""
     big = _orders(2_000, seed=7)
@@ -50,6 +56,8 @@ def corpus() -> dict[str, bytes]:
         "latin1.csv": "id,amount,note\n1,10.50,cafe\n2,7.25,café crème\n3,1.00,ok\n".encode(
             "latin-1"
         ),
+        "cp1252.csv": _cp1252(),
+        "cp1252.csv.gz": _gzip(_cp1252()),
         "crlf.csv": b"id,amount,day\r\n1,10.50,2024-01-01\r\n2,x,2024-01-02\r\n"
         b"3,1.00,2024-01-03\r\n",
         "nul_in_number.csv": b"id,amount,day\n1,10.50,2024-01-01\n2,7\x00.25,2024-01-02\n",

@@ -40,8 +40,13 @@ def rejected(
     path: Path,
     fmt: CsvFormat | TsvFormat,
     contract: Contract,
+    encoding: str,
 ) -> list[Quarantined]:
-    """One quarantine row per rejected record, at its physical line, its errors explained."""
+    """One quarantine row per rejected record, at its physical line, its errors explained.
+
+    ``encoding``: the file's declared encoding, named when its bytes are not valid in it
+    (``fmt`` may be that of a UTF-8 copy of the file).
+    """
     query = (
         exp.select("line", "line_byte_position", "column_name", "error_type", "csv_line",
                    "error_message")
@@ -63,7 +68,8 @@ def rejected(
             key = f"{kind}:{column}" if kind == "CAST" else str(kind)
             if raw and "\0" in raw:
                 key = "NUL"  # one NUL reason per row, whatever errors the NULs caused
-            reasons.setdefault(key, _reason(str(kind), column, str(message), raw, fmt, contract))
+            reason = _reason(str(kind), column, str(message), raw, fmt, contract, encoding)
+            reasons.setdefault(key, reason)
         found.append(
             Quarantined(
                 lines.get(errors[0][1], record),
@@ -93,6 +99,7 @@ def _reason(
     raw: str | None,
     fmt: CsvFormat | TsvFormat,
     contract: Contract,
+    encoding: str,
 ) -> str:
     """A reader error as a user reads it: what is wrong, with which value, and what to do."""
     column = column or "the row"
@@ -129,7 +136,7 @@ def _reason(
             "line break or quote, or split the value"
         )
     if kind in ("INVALID ENCODING", "INVALID UNICODE"):
-        return not_encoded(column if column != "the row" else None, fmt.encoding)
+        return not_encoded(column if column != "the row" else None, encoding)
     return f"{kind.lower()}: {message}"
 
 

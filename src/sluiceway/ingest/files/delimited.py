@@ -51,13 +51,14 @@ from sluiceway.ingest.files.staged_rows import constants, copy_rows
 from sluiceway.ingest.files.staging import clear
 from sluiceway.ingest.files.text import (
     AGAIN,
-    ENCODINGS,
     MAGIC,
     check_zstd,
     compression_of,
     csv_reader,
+    duckdb_encoding,
     not_compressed,
     open_text,
+    readable,
 )
 
 if TYPE_CHECKING:
@@ -95,8 +96,27 @@ def stage_delimited(
     """
     if path.stat().st_size == 0:
         return FileResult(0, contract=contract, notes=("empty file",))
-    options = _options(fmt)
     header = _header(path, fmt, name)
+    with readable(path, fmt, name) as (text_path, text_fmt):
+        return _stage(
+            con, text_path, name, text_fmt, header, contract, output, source, first, fmt.encoding
+        )
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    name: str,
+    fmt: CsvFormat | TsvFormat,
+    header: list[tuple[str, str]],
+    contract: Contract | None,
+    output: Output,
+    source: str,
+    first: bool,
+    encoding: str,
+) -> FileResult:
+    """:func:`stage_delimited` on a file DuckDB decodes (``encoding``: the declared one)."""
+    options = _options(fmt)
     given = contract
     if contract is None:
         contract = inferred(_infer(con, path, header, options))
@@ -119,7 +139,7 @@ def stage_delimited(
                     con.execute(exp.Delete(this=exp.to_table(table)).sql("duckdb"))
 
             loaded, incomplete = copy_checked(con, select, output, required, text, forget_rejects)
-        bad = rejected(con, rejects, path, fmt, contract)
+        bad = rejected(con, rejects, path, fmt, contract, encoding)
     except (duckdb.Error, QueryError) as exc:
         raise _unreadable(name, fmt, exc) from exc
     finally:
@@ -158,12 +178,8 @@ def _unreadable(name: str, fmt: CsvFormat | TsvFormat, exc: BaseException) -> Fi
 
 def _options(fmt: CsvFormat | TsvFormat) -> dict[str, exp.Expr]:
     """``read_csv`` options from the step's format (everything explicit: no sniffing)."""
-    encoding = ENCODINGS.get(fmt.encoding.lower())
-    if encoding is None:
-        raise UsageError(
-            f"files in encoding {fmt.encoding!r} cannot be read",
-            hint="convert them to UTF-8, or declare utf-8, latin-1 or utf-16",
-        )
+    encoding = duckdb_encoding(fmt)
+    assert encoding is not None, "read through readable(), which converts other encodings"
     delimiter = "\t" if fmt.type == "tsv" else fmt.delimiter
     options: dict[str, exp.Expr] = {
         "header": exp.Boolean(this=fmt.header),

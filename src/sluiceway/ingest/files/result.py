@@ -121,8 +121,8 @@ def not_encoded(column: str | None, encoding: str) -> str:
     where = f"{column}: " if column else ""
     if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
         return (
-            f"{where}not valid UTF-8 (bytes of another encoding); if the file is latin-1 "
-            "(ISO-8859-1, Windows-1252), declare encoding: latin-1 in the source's format"
+            f"{where}not valid UTF-8 (bytes of another encoding); if the file is Windows-1252 "
+            "or latin-1 (ISO-8859-1), declare encoding: cp1252 or latin-1 in the source's format"
         )
     return f"{where}not valid {encoding}; declare the file's real encoding in the format"
 

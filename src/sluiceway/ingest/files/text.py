@@ -1,8 +1,9 @@
 """A landed text file's bytes: compression, encoding, and physical line numbers.
 
 DuckDB parses the files; these helpers are what Python needs around it — the header before
-the scan, a truncated zstd frame DuckDB would read as empty, and the line numbers users
-see (DuckDB counts records, a quoted value may span lines).
+the scan, a truncated zstd frame DuckDB would read as empty, a UTF-8 copy of a file in an
+encoding DuckDB's core reader does not decode, and the line numbers users see (DuckDB
+counts records, a quoted value may span lines).
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ import codecs
 import csv
 import gzip
 import io
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sluiceway.errors import UsageError
 from sluiceway.ingest.files.result import FileUnreadable, Quarantined
+from sluiceway.spec.sources import text_codec
 
 if TYPE_CHECKING:
     from sluiceway.spec.sources import CsvFormat, TsvFormat
@@ -25,9 +29,24 @@ if TYPE_CHECKING:
 CHUNK = 8 * 1024 * 1024
 
 
-ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "latin-1": "latin-1", "latin1": "latin-1",
-             "iso-8859-1": "latin-1", "utf-16": "utf-16"}  # fmt: skip
-"""Encodings DuckDB's core reader decodes (others need an extension not shipped offline)."""
+NATIVE = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "iso8859-1": "latin-1", "utf-16": "utf-16"}
+"""Encodings DuckDB's core reader decodes (Python's name → DuckDB's); a file in another
+supported encoding is read through a UTF-8 copy (:func:`readable`), since the extension that
+decodes more is not shipped offline."""
+
+
+UNDEFINED = "sluiceway.undefined"
+"""Decoding error handler: a byte the encoding leaves undefined becomes ``\\xff`` in the
+UTF-8 copy — never valid UTF-8, so DuckDB quarantines its row as not valid in the encoding."""
+
+
+def _undefined(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return "\udcff" * (error.end - error.start), error.end  # surrogateescape makes it 0xff
+
+
+codecs.register_error(UNDEFINED, _undefined)
 
 
 MAGIC = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
@@ -70,9 +89,58 @@ def open_binary(path: Path, fmt: CsvFormat | TsvFormat) -> Iterator[Any]:
         yield binary
 
 
+def codec(fmt: CsvFormat | TsvFormat) -> str:
+    """Python's name for the format's encoding."""
+    found = text_codec(fmt.encoding)
+    if found is None:  # the spec's validation refuses it first
+        raise UsageError(
+            f"files in encoding {fmt.encoding!r} cannot be read",
+            hint="declare the files' encoding, e.g. utf-8, latin-1 or cp1252",
+        )
+    return found
+
+
+def duckdb_encoding(fmt: CsvFormat | TsvFormat) -> str | None:
+    """The encoding as DuckDB's reader names it; None when it cannot decode it itself."""
+    return NATIVE.get(codec(fmt))
+
+
+@contextmanager
+def readable(
+    path: Path, fmt: CsvFormat | TsvFormat, name: str
+) -> Iterator[tuple[Path, CsvFormat | TsvFormat]]:
+    """The file and format DuckDB's reader is given: the file itself, or a UTF-8 copy.
+
+    A file in an encoding DuckDB does not decode (a single-byte one: ``cp1252``,
+    ``iso-8859-15``…) is decompressed and converted to a temporary plain UTF-8 file, chunk by
+    chunk, so memory stays within :data:`CHUNK` whatever the file's size (the disk holds the
+    copy while the file is parsed). One byte is one character in those encodings, so the
+    copy has the file's lines; the copy is read as ``utf-8`` without compression.
+    """
+    if duckdb_encoding(fmt) is not None:
+        yield path, fmt
+        return
+    decoder = codecs.getincrementaldecoder(codec(fmt))(UNDEFINED)
+    with tempfile.TemporaryDirectory(prefix="sw-utf8-") as folder:
+        copy = Path(folder) / "utf8.txt"
+        try:
+            with open_binary(path, fmt) as binary, copy.open("wb") as out:
+                while chunk := binary.read(CHUNK):
+                    out.write(decoder.decode(chunk).encode("utf-8", "surrogateescape"))
+                out.write(decoder.decode(b"", final=True).encode("utf-8", "surrogateescape"))
+        except EOFError as exc:
+            kind = compression_of(path, fmt)
+            raise FileUnreadable(f"{name}: the {kind} data is truncated", hint=AGAIN) from exc
+        except OSError as exc:  # a corrupt archive (CRC, bad block)
+            raise FileUnreadable(
+                f"{name}: cannot decompress it: {exc}", hint="deliver the file again"
+            ) from exc
+        yield copy, fmt.model_copy(update={"encoding": "utf-8", "compression": "none"})
+
+
 @contextmanager
 def open_text(path: Path, fmt: CsvFormat | TsvFormat) -> Iterator[io.TextIOBase]:
-    encoding = ENCODINGS.get(fmt.encoding.lower(), "utf-8")
+    encoding = codec(fmt)
     if encoding == "utf-8":
         encoding = "utf-8-sig"  # a byte-order mark is not part of the first column's name
     with (
@@ -124,8 +192,10 @@ def physical_lines(
     """
     if path.stat().st_size > LOCATE_LIMIT:
         return None
-    encoding = ENCODINGS.get(fmt.encoding.lower(), "utf-8")
-    decoder = None if encoding == "utf-8" else codecs.getincrementaldecoder(encoding)("replace")
+    encoding = codec(fmt)
+    decoder = None
+    if encoding not in ("utf-8", "utf-8-sig"):
+        decoder = codecs.getincrementaldecoder(encoding)("replace")
     wanted = sorted(set(offsets))
     found: dict[int, int] = {}
     start = breaks = 0
