@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import time
 
+import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from integration.ingest.conftest import IngestProject
@@ -336,3 +339,33 @@ def test_a_header_only_first_file_leaves_the_types_to_the_next_file(
         ("loaded", 0, 0),
         ("loaded", 1, 1),
     ]
+
+
+def test_a_file_that_is_not_its_format_is_named_by_its_landing_path_with_what_to_do(
+    ingest_project: IngestProject,
+) -> None:
+    project = ingest_project
+    project.write(
+        "pipelines/ingest.yaml",
+        """
+        name: ingest
+        steps:
+          - name: orders
+            type: ingest
+            table: raw.orders
+            source: {type: files, glob: "orders/*", format: parquet}
+        """,
+    )
+    good = io.BytesIO()
+    pq.write_table(pa.table({"id": [1, 2]}), good)
+    project.put("orders/a.csv", "id,amount\n1,2\n")
+    project.put("orders/b.parquet", good.getvalue())
+    metrics = _ok(project)
+    assert (metrics["files_loaded"], metrics["files_failed"]) == (1, 1)
+    records = {r.uri.rsplit("/", 1)[1]: r for r in project.ledger("ingest", "orders")}
+    assert records["a.csv"].error == (
+        "orders/a.csv is not a Parquet file (it does not end with a Parquet footer) — check "
+        "the file is Parquet (or change format:); if it was cut short in transfer, deliver it "
+        "again"
+    )
+    assert project.table("raw.orders")["id"].to_pylist() == [1, 2]

@@ -118,18 +118,25 @@ def test_unreadable_files_name_the_file(con, tmp_path):
         lines(*({"id": i, "pad": str(i) * 40} for i in range(20000))).encode()
     )
     cases = {
-        "t.ndjson.gz": truncated[: len(truncated) // 2],
-        "bin.ndjson": bytes(range(256)) * 8,
-        "text.ndjson": "id,kind\n1,a\n",
+        "t.ndjson.gz": (truncated[: len(truncated) // 2], "the gzip data is truncated"),
+        "bin.ndjson": (bytes(range(256)) * 8, "it holds NUL bytes: not a text file"),
+        "text.ndjson": ("id,kind\n1,a\n", "no record is valid JSON: it is not NDJSON"),
+        "packed.ndjson": (gzip.compress(lines({"id": 1}).encode()), "is gzip-compressed"),
+        "bad.ndjson.zst": (b"\x28\xb5\x2f\xfd" + b"garbage" * 10, "the zstd data is corrupt"),
     }
-    for name, data in cases.items():
-        with pytest.raises(FileUnreadable, match=name):
-            stage(con, tmp_path, name, data)
+    for name, (data, message) in cases.items():
+        with pytest.raises(FileUnreadable) as caught:
+            stage(con, tmp_path, name, data, contract=None)
+        assert caught.value.message.startswith(f"events/{name}")
+        assert message in caught.value.message
+        assert caught.value.hint  # what to do
+        assert str(tmp_path) not in str(caught.value)
 
 
 def test_missing_required_column_fails_the_file(con, tmp_path):
-    with pytest.raises(FileUnreadable, match="required column id"):
+    with pytest.raises(FileUnreadable, match="required column id") as caught:
         stage(con, tmp_path, "m.ndjson", lines({"kind": "a"}))
+    assert "correct the contract" in str(caught.value.hint)
 
 
 def test_no_contract_infers_types_and_keeps_every_key(con, tmp_path):
@@ -179,8 +186,11 @@ def test_json_array_items_are_numbered_by_index(con, tmp_path):
 def test_json_that_is_not_an_array_or_is_malformed_is_unreadable(con, tmp_path):
     with pytest.raises(FileUnreadable, match=r"obj\.json"):
         stage(con, tmp_path, "obj.json", '{"id": 1}', fmt=JSON)
-    with pytest.raises(FileUnreadable, match=r"broken\.json"):
+    with pytest.raises(FileUnreadable) as caught:
         stage(con, tmp_path, "broken.json", '[{"id": 1}, {"id": ', fmt=JSON)
+    assert caught.value.message.startswith("events/broken.json: malformed JSON at byte")
+    assert "deliver it again" in str(caught.value.hint)
+    assert str(tmp_path) not in str(caught.value)
 
 
 def test_empty_file(con, tmp_path):

@@ -124,9 +124,19 @@ def test_new_columns_follow_keep_new(con, tmp_path):
 
 
 def test_a_file_that_is_not_parquet_is_unreadable(con, tmp_path):
-    with pytest.raises(FileUnreadable, match=r"bad\.parquet"):
-        stage(con, tmp_path, "bad.parquet", b"id,amount\n1,2\n")
     whole = tmp_path / "whole.parquet"
     pq.write_table(pa.table({"id": list(range(1000))}), whole)
-    with pytest.raises(FileUnreadable, match=r"cut\.parquet"):
-        stage(con, tmp_path, "cut.parquet", whole.read_bytes()[:-100])
+    data = whole.read_bytes()
+    for name, bad in [("bad.parquet", b"id,amount\n1,2\n"), ("cut.parquet", data[:-100])]:
+        with pytest.raises(FileUnreadable) as caught:
+            stage(con, tmp_path, name, bad)
+        assert caught.value.message == (
+            f"orders/{name} is not a Parquet file (it does not end with a Parquet footer)"
+        )
+        assert "change format:" in str(caught.value.hint)
+    damaged = data[:200] + b"x" * 50 + data[250:]  # the footer is whole, a page is not
+    with pytest.raises(FileUnreadable) as caught:
+        stage(con, tmp_path, "damaged.parquet", damaged)
+    assert caught.value.message.startswith("orders/damaged.parquet: its Parquet data cannot be")
+    assert "deliver it again" in str(caught.value.hint)
+    assert str(tmp_path) not in str(caught.value)  # the local copy's path is not shown

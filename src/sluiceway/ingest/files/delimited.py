@@ -51,7 +51,7 @@ from sluiceway.ingest.files.staged_rows import constants, copy_rows
 from sluiceway.ingest.files.staging import clear
 from sluiceway.ingest.files.text import (
     AGAIN,
-    MAGIC,
+    check_named,
     check_zstd,
     compression_of,
     csv_reader,
@@ -60,6 +60,7 @@ from sluiceway.ingest.files.text import (
     open_text,
     readable,
 )
+from sluiceway.ingest.files.unreadable import detail, file_at_fault
 
 if TYPE_CHECKING:
     from sluiceway.lake.staged import Output
@@ -141,7 +142,7 @@ def _stage(
             loaded, incomplete = copy_checked(con, select, output, required, text, forget_rejects)
         bad = rejected(con, rejects, path, fmt, contract, encoding)
     except (duckdb.Error, QueryError) as exc:
-        raise _unreadable(name, fmt, exc) from exc
+        raise _unreadable(name, path, fmt, exc) from exc
     finally:
         for table in (rejects, f"{rejects}_scan"):
             con.execute(
@@ -158,11 +159,17 @@ def _stage(
     return FileResult(loaded, tuple(quarantine), contract)
 
 
-def _unreadable(name: str, fmt: CsvFormat | TsvFormat, exc: BaseException) -> FileUnreadable:
+_CHECK_DELIMITED = (
+    "check that the file is delimited text and that format.delimiter, quote and escape match "
+    "it, or change format:"
+)
+
+
+def _unreadable(
+    name: str, path: Path, fmt: CsvFormat | TsvFormat, exc: BaseException
+) -> FileUnreadable:
     """The reader's failure as a message naming the file, the problem and what to do."""
-    cause = exc.__cause__ if isinstance(exc, QueryError) else exc
-    if isinstance(cause, duckdb.OutOfMemoryException) or not isinstance(cause, duckdb.Error):
-        raise exc  # not the file's fault: the step fails (and may be retried)
+    cause = file_at_fault(exc)
     text = str(cause)
     if "Unexpected end of GZIP stream" in text:
         return FileUnreadable(f"{name}: the gzip data is truncated", hint=AGAIN)
@@ -171,9 +178,12 @@ def _unreadable(name: str, fmt: CsvFormat | TsvFormat, exc: BaseException) -> Fi
     if "state machine reached an invalid state" in text:
         return FileUnreadable(
             f"{name}: cannot be parsed as {fmt.type.upper()} (is it a text file?)",
-            hint="check the file, and that format.delimiter, quote and escape match it",
+            hint=_CHECK_DELIMITED,
         )
-    return FileUnreadable(f"{name}: {_first_line(cause)}", hint="check the file's format")
+    return FileUnreadable(
+        f"{name}: cannot be read as {fmt.type.upper()}: {detail(cause, path, name)}",
+        hint=_CHECK_DELIMITED,
+    )
 
 
 def _options(fmt: CsvFormat | TsvFormat) -> dict[str, exp.Expr]:
@@ -240,14 +250,7 @@ def _read_csv(path: Path, options: dict[str, Any]) -> exp.Expr:
 def _header(path: Path, fmt: CsvFormat | TsvFormat, name: str) -> list[tuple[str, str]]:
     """The file's column names (its first record, or ``column0…`` without a header)."""
     compression = compression_of(path, fmt)
-    with path.open("rb") as raw:
-        kind = next((k for m, k in MAGIC.items() if raw.read(4).startswith(m)), None)
-    if kind is not None and compression == "none":
-        raise FileUnreadable(
-            f"{name} is {kind}-compressed but its name does not say so",
-            hint=f"rename it to end in .{'gz' if kind == 'gzip' else 'zst'}, "
-            f"or set format.compression: {kind}",
-        )
+    check_named(path, compression, name)
     if compression == "zstd":
         check_zstd(path, name)
     try:
@@ -258,7 +261,10 @@ def _header(path: Path, fmt: CsvFormat | TsvFormat, name: str) -> list[tuple[str
     except EOFError as exc:
         raise FileUnreadable(f"{name}: the {compression} data is truncated", hint=AGAIN) from exc
     except (OSError, UnicodeError, csv.Error) as exc:
-        raise FileUnreadable(f"{name}: cannot read it as delimited text: {exc}") from exc
+        raise FileUnreadable(
+            f"{name}: cannot read its first line as delimited text: {detail(exc, path, name)}",
+            hint=_CHECK_DELIMITED,
+        ) from exc
     if not first:
         raise FileUnreadable(f"{name}: the first line is empty: no columns to read")
     if any("\0" in field for field in first):
@@ -351,7 +357,3 @@ def _columns(
             projection.append(exp.column(match, quoted=True).as_(want.name, quoted=True))
     kept = {e.alias_or_name for e in projection + extra}
     return exp.Struct(expressions=types), projection + extra, [t for t in text if t in kept]
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -96,7 +96,8 @@ def match_columns(
     if missing:
         raise FileUnreadable(
             f"{name}: required column {', '.join(missing)} is not in the file "
-            f"(found: {', '.join(names) or 'no columns'}); the {contract.origin} contract needs it"
+            f"(found: {', '.join(names) or 'no columns'}); the {contract.origin} contract needs it",
+            hint="add the column to the file, or correct the contract",
         )
     fields = []
     for want in contract.columns:

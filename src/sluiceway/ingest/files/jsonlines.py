@@ -63,7 +63,15 @@ from sluiceway.ingest.files.result import (
 )
 from sluiceway.ingest.files.staged_rows import stage_judged
 from sluiceway.ingest.files.staging import clear
-from sluiceway.ingest.files.text import records_to_lines
+from sluiceway.ingest.files.text import (
+    AGAIN,
+    DAMAGED,
+    check_named,
+    not_compressed,
+    records_to_lines,
+)
+from sluiceway.ingest.files.unreadable import detail, file_at_fault
+from sluiceway.spec.sources import text_codec
 
 if TYPE_CHECKING:
     from sluiceway.lake.staged import Output
@@ -97,7 +105,7 @@ def stage_json(
     """
     if path.stat().st_size == 0:
         return FileResult(0, contract=contract, notes=("empty file",))
-    if fmt.encoding.lower().replace("-", "") != "utf8":
+    if text_codec(fmt.encoding) not in ("utf-8", "utf-8-sig"):  # validation refuses it first
         raise UsageError(
             f"JSON files in encoding {fmt.encoding!r} cannot be read",
             hint="JSON is UTF-8: remove encoding from the format, or convert the files",
@@ -120,13 +128,39 @@ def stage_json(
             keys = keys + reader.infer(con, only=unseen)
             clear(Path(output.directory))
     except (duckdb.Error, QueryError) as exc:
-        raise FileUnreadable(f"{name}: cannot read it as {fmt.type.upper()}: {_line(exc)}") from exc
+        raise _unreadable(name, path, fmt, exc) from exc
     if not keys:
         contract = given  # nothing to infer from: the next file decides
     if loaded == 0 and bad and all(q.reason.startswith(NOT_JSON) for q in bad):
-        raise FileUnreadable(f"{name}: no record is valid JSON: it is not a {fmt.type} file")
+        raise FileUnreadable(
+            f"{name}: no record is valid JSON: it is not {fmt.type.upper()}",
+            hint=f"check that the glob selects only {fmt.type.upper()} files, or change format:",
+        )
     notes = () if loaded or bad else ("no records",)
     return FileResult(loaded, tuple(bad), contract, notes)
+
+
+_MALFORMED = re.compile(r"Malformed JSON .*?, (at byte \d+ in record/value \d+: .*)")
+
+
+def _unreadable(
+    name: str, path: Path, fmt: JsonFormat | NdjsonFormat, exc: BaseException
+) -> FileUnreadable:
+    """Why DuckDB could not read the file, plainly, naming it by its landing path."""
+    found = detail(file_at_fault(exc), path, name)
+    if "Unexpected end of GZIP stream" in found:
+        return FileUnreadable(f"{name}: the gzip data is truncated", hint=AGAIN)
+    malformed = _MALFORMED.search(found)
+    if malformed:
+        return FileUnreadable(
+            f"{name}: malformed JSON {malformed[1].rstrip('.')}",
+            hint="a JSON array cannot be split into records once broken: correct the file and "
+            "deliver it again (or deliver one object per line, as ndjson)",
+        )
+    return FileUnreadable(
+        f"{name}: cannot be read as {fmt.type.upper()}: {found}",
+        hint=f"check that the file is {fmt.type.upper()}, or change format:",
+    )
 
 
 def _watch_keys(contract: Contract) -> bool:
@@ -151,15 +185,31 @@ class _Reader:
 
     def check_text(self) -> None:
         """Fail early, naming the file, when it is binary, corrupt, or not an array."""
+        check_named(self.path, self.compression, self.name)
+        broken: tuple[type[Exception], ...] = (OSError, ValueError)
+        if self.compression == "zstd":
+            import zstandard
+
+            broken += (zstandard.ZstdError,)
         try:
             with self.binary() as stream:
                 head = stream.read(PEEK)
-        except (OSError, EOFError, ValueError) as exc:
+        except gzip.BadGzipFile as exc:
+            raise not_compressed(self.name) from exc
+        except EOFError as exc:
             raise FileUnreadable(
-                f"{self.name}: cannot decompress it ({self.compression}): {exc}"
+                f"{self.name}: the {self.compression} data is truncated", hint=AGAIN
+            ) from exc
+        except broken as exc:
+            raise FileUnreadable(
+                f"{self.name}: the {self.compression} data is corrupt: {exc}", hint=DAMAGED
             ) from exc
         if b"\0" in head:
-            raise FileUnreadable(f"{self.name}: it holds NUL bytes: not a text file")
+            kind = self.fmt.type.upper()
+            raise FileUnreadable(
+                f"{self.name}: it holds NUL bytes: not a text file",
+                hint=f"check that the glob selects only {kind} files, or change format:",
+            )
         start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
         if self.array and start and start != b"[":
             raise FileUnreadable(
@@ -370,7 +420,3 @@ def _locate(reader: _Reader, found: list[Quarantined]) -> list[Quarantined]:
         return []
     with reader.binary() as stream:
         return records_to_lines(stream, found)
-
-
-def _line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -10,6 +10,7 @@ row group, so memory is bounded by the largest row group, not by the file.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -26,6 +27,8 @@ from sluiceway.ingest.files.result import (
     missing_required,
 )
 from sluiceway.ingest.files.staged_rows import stage_judged
+from sluiceway.ingest.files.text import DAMAGED
+from sluiceway.ingest.files.unreadable import detail, file_at_fault
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
     from sluiceway.lake.staged import Output
 
 ROW = "__sw_row"
+_READING = re.compile(r'^Failed to read file "[^"]*": ')
 _TEXT = exp.DataType.TEXT_TYPES
 _TEMPORAL = {exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPTZ}
 
@@ -64,8 +68,20 @@ def stage_parquet(
         loaded = stage_judged(con, judged, fields, output, source)
         bad = _bad(con, judged, fields)
     except (duckdb.Error, QueryError) as exc:
-        raise FileUnreadable(f"{name}: cannot read it as Parquet: {_line(exc)}") from exc
+        raise _unreadable(name, path, exc) from exc
     return FileResult(loaded, tuple(bad), contract)
+
+
+def _unreadable(name: str, path: Path, exc: BaseException) -> FileUnreadable:
+    """Why DuckDB could not read the file, plainly, naming it by its landing path."""
+    found = _READING.sub("", detail(file_at_fault(exc), path, name))
+    if any(s in found for s in ("No magic bytes", "too small to be a Parquet", "Footer length")):
+        return FileUnreadable(
+            f"{name} is not a Parquet file (it does not end with a Parquet footer)",
+            hint="check the file is Parquet (or change format:); if it was cut short in "
+            "transfer, deliver it again",
+        )
+    return FileUnreadable(f"{name}: its Parquet data cannot be read ({found})", hint=DAMAGED)
 
 
 def _scan(path: Path) -> exp.Expr:
@@ -168,7 +184,3 @@ def _bad(
             )
         )
     return found
-
-
-def _line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -37,6 +37,7 @@ from sluiceway.ingest.files.landing import Landing, LandingFile
 from sluiceway.ingest.files.quarantine import quarantine_rows, write_quarantine
 from sluiceway.ingest.files.recovery import FILES_KEY, record_committed
 from sluiceway.ingest.files.result import FileResult, FileUnreadable, NewColumns
+from sluiceway.ingest.files.text import DAMAGED
 from sluiceway.lake.errors import SchemaPolicyError
 from sluiceway.orchestrate.steps.base import StepOutcome
 
@@ -262,7 +263,7 @@ def _parse(
         )
         found, problem = digest.result()
         if problem is not None:
-            raise FileUnreadable(f"{file.path}: {problem}")
+            raise FileUnreadable(f"{file.path}: {problem}", hint=DAMAGED)
         return found, result
 
 

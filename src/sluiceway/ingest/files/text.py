@@ -58,6 +58,22 @@ LOCATE_LIMIT = 512 * 1024 * 1024
 
 
 AGAIN = "the file was cut short in transfer or while being written; deliver it again"
+DAMAGED = "the file was damaged in transfer or by the program that wrote it: deliver it again"
+
+
+def check_named(path: Path, compression: str, name: str) -> None:
+    """Refuse a gzip or zstd file read as plain text: its name (or format) says it is not."""
+    if compression != "none":
+        return
+    with path.open("rb") as raw:
+        head = raw.read(4)
+    kind = next((k for magic, k in MAGIC.items() if head.startswith(magic)), None)
+    if kind is not None:
+        raise FileUnreadable(
+            f"{name} is {kind}-compressed but its name does not say so",
+            hint=f"rename it to end in .{'gz' if kind == 'gzip' else 'zst'}, "
+            f"or set format.compression: {kind}",
+        )
 
 
 def not_compressed(name: str) -> FileUnreadable:
@@ -132,9 +148,7 @@ def readable(
             kind = compression_of(path, fmt)
             raise FileUnreadable(f"{name}: the {kind} data is truncated", hint=AGAIN) from exc
         except OSError as exc:  # a corrupt archive (CRC, bad block)
-            raise FileUnreadable(
-                f"{name}: cannot decompress it: {exc}", hint="deliver the file again"
-            ) from exc
+            raise FileUnreadable(f"{name}: cannot decompress it: {exc}", hint=DAMAGED) from exc
         yield copy, fmt.model_copy(update={"encoding": "utf-8", "compression": "none"})
 
 
@@ -163,7 +177,9 @@ def check_zstd(path: Path, name: str) -> None:
                 try:
                     decompressor.decompress(chunk)
                 except zstandard.ZstdError as exc:
-                    raise FileUnreadable(f"{name}: the zstd data is corrupt: {exc}") from exc
+                    raise FileUnreadable(
+                        f"{name}: the zstd data is corrupt: {exc}", hint=DAMAGED
+                    ) from exc
                 chunk = decompressor.unused_data if decompressor.eof else b""
     if not decompressor.eof:
         raise FileUnreadable(f"{name}: the zstd data is truncated", hint=AGAIN)
