@@ -100,6 +100,11 @@ STRINGS = [
         "SELECT id, regexp_replace(email, '[aeiou]', '*', 'g') AS masked FROM raw.customers",
     ),
     Case(
+        "string-regexp-full-match",
+        "SELECT id, regexp_full_match(email, '[a-z]+@example\\.(com|org)') AS plain, "
+        "regexp_full_match(email, 'example') AS partial FROM raw.customers",
+    ),
+    Case(
         "string-split",
         "SELECT id, string_split(email, '@') AS parts, split_part(email, '@', 2) AS domain "
         "FROM raw.customers",

@@ -128,6 +128,12 @@ QUERIES = [
         "FROM raw.orders",
     ),
     Case(
+        "count-distinct-rows",
+        "SELECT count(DISTINCT (customer_id, status)) AS pairs, "
+        "count(DISTINCT (status, customer_id)) FILTER (WHERE status <> 'paid') AS other "
+        "FROM raw.orders",
+    ),
+    Case(
         "having",
         "SELECT customer_id, count(*) AS n FROM raw.orders GROUP BY customer_id "
         "HAVING count(*) > 1 AND sum(amount) > 20",

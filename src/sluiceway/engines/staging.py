@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from sluiceway.engines.base import Output
+from sluiceway.engines.base import Input, Output
 from sluiceway.lake.staged import HIVE_NULL, Staged, StagedFile
 
 if TYPE_CHECKING:
@@ -59,3 +59,22 @@ def partition_values(
             f"staged partition folders {tuple(found)} do not match partition_by {partition_by}"
         )
     return found
+
+
+def staged_input(staged: Staged, name: str) -> Input:
+    """``staged`` as an input any engine can read under ``name`` (``layer.table``).
+
+    The quality gate reads a step's staged result through the step's own engine this way,
+    before anything is committed.
+    """
+    root = Path(staged.directory)
+    return Input(
+        name=name,
+        uri=root.as_uri(),
+        version=0,
+        files=tuple((root / f.path).as_uri() for f in staged.files),
+        schema=staged.schema,
+        partition_by=staged.partition_by,
+        open_dataset=staged.dataset,
+        size_bytes=sum(f.size for f in staged.files),
+    )

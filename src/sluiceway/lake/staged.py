@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    import pyarrow.dataset as ds
 
     from sluiceway.lake.materializations.base import Target
 
@@ -82,25 +83,32 @@ class Staged:
     def reader(self) -> pa.RecordBatchReader:
         """The staged rows as a stream, partition columns restored from the folder names."""
         import pyarrow as pa
+
+        if not self.files:
+            return pa.RecordBatchReader.from_batches(self.schema, iter(()))
+        return self.dataset().scanner().to_reader()
+
+    def dataset(self) -> ds.Dataset:
+        """The staged rows as a pyarrow dataset (partition columns from the folder names)."""
+        import pyarrow as pa
         import pyarrow.dataset as ds
 
         paths = [str(Path(self.directory) / f.path) for f in self.files]
         if not paths:
-            return pa.RecordBatchReader.from_batches(self.schema, iter(()))
+            return ds.dataset(pa.table({f.name: pa.array([], f.type) for f in self.schema}))
         partitioning = None
         if self.partition_by:
             keys = pa.schema([self.schema.field(c) for c in self.partition_by])
             partitioning = ds.HivePartitioning(
                 keys, null_fallback=HIVE_NULL, segment_encoding="uri"
             )
-        dataset = ds.dataset(
+        return ds.dataset(
             paths,
             schema=self.schema,
             format="parquet",
             partitioning=partitioning,
             partition_base_dir=self.directory,
         )
-        return dataset.scanner().to_reader()
 
 
 @contextmanager

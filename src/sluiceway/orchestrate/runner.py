@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from sluiceway.orchestrate.steps.base import StepOutcome
     from sluiceway.spec.project import Project
 
-RUNNABLE = ("ingest", "sql", "python")
+RUNNABLE = ("ingest", "sql", "python", "check")
 
 
 @dataclass

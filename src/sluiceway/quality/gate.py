@@ -1,25 +1,31 @@
 """Write-audit-publish: a step's checks run on its staged files before anything is committed.
 
 The engine has written the result as Parquet into the lake's staging folder, invisible to
-readers. The gate scans those files once (:mod:`sluiceway.quality.scan`) and judges every
-check (:mod:`sluiceway.quality.judge`), then:
+readers. The gate reads those files through the step's own engine (DuckDB or Spark, the same
+SQL), scans them once (:mod:`sluiceway.quality.scan`) and judges every check
+(:mod:`sluiceway.quality.judge`), then:
 
 * ``warn`` — a failure is recorded, the data is published as it is;
-* ``error`` — the failing rows are moved out: one row-level pass writes the passing rows as
-  the new staged files and the failing ones, with the names of the checks they failed, to
-  ``<table>__quarantine`` (committed with the step's batch, so a re-run does not repeat it);
+* ``error`` — the failing rows are moved out: one row-level pass reads the failing rows, with
+  the names of the checks they failed, for ``<table>__quarantine`` (committed with the step's
+  batch, so a re-run does not repeat it), and the engine stages the passing rows anew;
 * ``block`` — nothing is published: the step fails and the table stays at its version.
 
 ``mode: shadow`` records results and acts on none of them. Every result is stored (``sluiceway
 checks``) with a bounded sample of failing rows, and emits ``check.passed``, ``check.failed``
 or ``check.skipped``.
+
+Queries: one aggregate scan, plus one anti-join per ``relationships`` check. Only when a
+check failed does a row-level pass run: one query for the failing rows (the quarantine's
+rows, and the samples), and, when ``error`` rows were found, the engine staging the rest.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import uuid
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,23 +33,43 @@ from sqlglot import exp
 
 from sluiceway.errors import SluicewayError
 from sluiceway.quality.judge import judge
-from sluiceway.quality.scan import compile_scan, failing_rows_predicate
+from sluiceway.quality.scan import compile_scan, failing_rows_predicate, rows_of
+from sluiceway.sql.types import duckdb_columns
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    import pyarrow as pa
+
+    from sluiceway.engines.base import Engine, Input, Output
     from sluiceway.lake.commit import WriteContext
+    from sluiceway.lake.service import Lake
     from sluiceway.lake.staged import Staged
     from sluiceway.meta.checks import CheckResult
-    from sluiceway.orchestrate.context import StepContext
+    from sluiceway.meta.store import MetaStore
     from sluiceway.spec.checks import Check
 
 SAMPLE_ROWS = 5
 """Failing rows kept with a result, for whoever has to fix them."""
 FAILED_CHECKS = "_sw_failed_checks"
 """Quarantine column naming the checks a row failed."""
+STAGED = "sw_gate.staged"
+"""The name the checks' SQL reads the staged rows under."""
 
 
 class GateBlocked(SluicewayError):
     """A ``block`` check failed: nothing was published, the table keeps its version."""
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where the gate runs: the lake (lookups, quarantine), the store (results), the run."""
+
+    lake: Lake
+    store: MetaStore | None = None
+    run_id: str | None = None
+    pipeline: str | None = None
+    step: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,167 +79,206 @@ class Audit:
     staged: Staged
     results: list[CheckResult]
     quarantined: int = 0
+    queries: int = 0
+    """Queries the gate ran on the engine (the scan, lookups, the row-level pass)."""
+
+
+@dataclass
+class Session:
+    """The engine and the inputs every query of one audit reads, and how many it ran."""
+
+    engine: Engine
+    inputs: dict[str, Input]
+    where: Where
+    queries: int = 0
+
+    def rows(self, query: exp.Query, limit: int | None = None) -> pa.Table:
+        """Run ``query`` (DuckDB SQL; the engine translates it) over the inputs."""
+        self.queries += 1
+        return self.engine.query(query.sql("duckdb"), self.inputs, limit=limit)
+
+    def judge(
+        self,
+        source: exp.Expr,
+        checks: list[Check],
+        table: str,
+        columns: Mapping[str, str],
+        committed_at: datetime | None = None,
+    ) -> list[CheckResult]:
+        """Every check's result: the scan, one anti-join per ``relationships`` check."""
+        from sluiceway.engines.inputs import pin
+
+        scan = compile_scan(checks, source, where_path=f"{table}.checks")
+        for lookup in scan.lookups:
+            self.inputs.setdefault(lookup.table, pin(self.where.lake.table(lookup.table)))
+        values = None
+        if scan.query is not None:
+            values = list(self.rows(scan.query).to_pylist()[0].values())
+        lookups = [int(self.rows(lookup.query).column(0)[0].as_py()) for lookup in scan.lookups]
+        return judge(
+            scan,
+            values,
+            table=table,
+            columns=columns,
+            lookups=lookups,
+            committed_at=committed_at,
+            run_id=self.where.run_id,
+            step=self.where.step,
+        )
 
 
 def audit(
-    con: Any,  # a DuckDB connection (the engine's)
+    engine: Engine,
     staged: Staged,
     checks: list[Check],
     *,
     table: str,
-    ctx: StepContext,
+    where: Where,
     batch: WriteContext,
-    step: str,
+    output: Output,
 ) -> Audit:
     """Run ``checks`` on ``staged``; quarantine ``error`` rows; raise on a ``block`` failure.
+
+    Args:
+        engine: the step's engine, which reads the staged files and stages passing rows.
+        staged: the step's result, not yet committed.
+        checks: the step's and the table's checks.
+        table: the table the result is for, ``layer.name``.
+        where: the lake, the metadata store and the run the step belongs to.
+        batch: the step's batch: quarantined rows commit under it.
+        output: how the step's result was staged (folder, layout, file settings).
 
     Raises:
         GateBlocked: a ``block`` check (in ``enforce`` mode) failed; results are recorded
             and events emitted first.
     """
-    source = _files(staged)
-    columns = _columns(con, source)
-    scan = compile_scan(checks, source, where_path=f"{table}.checks")
-    values = con.execute(scan.query.sql("duckdb")).fetchone() if scan.query is not None else None
-    results = judge(scan, values, table=table, columns=columns, run_id=ctx.run.id, step=step)
-    results = [_with_sample(con, source, r, checks) for r in results]
+    from sluiceway.engines.staging import staged_input
+
+    source = exp.table_("staged", db="sw_gate", quoted=True)
+    session = Session(engine, {STAGED: staged_input(staged, STAGED)}, where)
+    results = session.judge(source, checks, table, duckdb_columns(staged.schema))
+    failed = [r for r in results if r.status in ("failed", "warned") and r.failing_rows]
     acting = {c.name: c for c in checks if c.mode == "enforce"}
-    blocked = [r for r in results if r.status == "failed" and _severity(acting, r) == "block"]
     routed = [
         acting[r.check_name]
-        for r in results
-        if r.status == "failed" and _severity(acting, r) == "error" and r.failing_rows
+        for r in failed
+        if r.status == "failed" and _severity(acting, r) == "error"
     ]
-    _record(ctx, results)
+    bad_rows = failing_rows(session, source, checks, failed, routed) if failed else None
+    if bad_rows is not None:
+        results = [with_sample(r, bad_rows) for r in results]
+    record_results(where, results)
+    blocked = [r for r in results if r.status == "failed" and _severity(acting, r) == "block"]
     if blocked:
         names = ", ".join(f"{r.check_name} ({r.message or r.observed})" for r in blocked)
         raise GateBlocked(
             f"{table}: block check(s) failed, nothing was published: {names}",
             hint=f"see `sluiceway checks {table}`; fix the data or the check, then run again",
         )
-    if not routed:
-        return Audit(staged, results)
-    kept, quarantined = _route(con, staged, source, routed, table=table, ctx=ctx, batch=batch)
-    return Audit(kept, results, quarantined)
+    if not routed or bad_rows is None:
+        return Audit(staged, results, queries=session.queries)
+    quarantine = _routed_rows(bad_rows, {str(c.name) for c in routed})
+    if quarantine.num_rows == 0:
+        return Audit(staged, results, queries=session.queries)
+    kept = _restage(session, source, routed, staged, output)
+    where.lake.write(f"{table}__quarantine", quarantine, "append", batch)
+    return Audit(kept, results, quarantine.num_rows, queries=session.queries)
 
 
-def _files(staged: Staged) -> exp.Expr:
-    """The staged files as one relation (partition values from their folders)."""
-    paths = [str(Path(staged.directory) / f.path) for f in staged.files]
-    scan = exp.Anonymous(
-        this="read_parquet",
-        expressions=[
-            exp.Array(expressions=[exp.Literal.string(p) for p in paths]),
-            exp.EQ(this=exp.var("hive_partitioning"), expression=exp.Boolean(this=True)),
-        ],
-    )
-    return exp.Subquery(this=exp.select("*").from_(scan), alias=exp.TableAlias(this="staged"))
-
-
-def _columns(con: Any, source: exp.Expr) -> dict[str, str]:
-    described = con.execute(exp.Describe(this=exp.select("*").from_(source)).sql("duckdb"))
-    return {str(row[0]): str(row[1]) for row in described.fetchall()}
-
-
-def _severity(acting: dict[str | None, Check], result: CheckResult) -> str | None:
+def _severity(acting: Mapping[str | None, Check], result: CheckResult) -> str | None:
     check = acting.get(result.check_name)
     return None if check is None else check.severity
 
 
-def _with_sample(
-    con: Any, source: exp.Expr, result: CheckResult, checks: list[Check]
-) -> CheckResult:
+def failing_rows(
+    session: Session,
+    source: exp.Expr,
+    checks: list[Check],
+    failed: list[CheckResult],
+    routed: list[Check],
+) -> pa.Table:
+    """One row-level pass: the rows failing any failed check, with the checks they fail.
+
+    Every failing row of a check whose rows are quarantined is read; the other checks only
+    need a sample, so the pass is bounded by them unless rows are routed.
+    """
+    by_name = {c.name: c for c in checks}
+    predicates = [
+        (name, predicate)
+        for name in dict.fromkeys(r.check_name for r in failed)
+        if (predicate := failing_rows_predicate(by_name[name], source)) is not None
+    ]
+    flags = [
+        exp.If(
+            this=exp.func("coalesce", exp.paren(predicate), exp.false()),
+            true=exp.Literal.string(name),
+        )
+        for name, predicate in predicates
+    ]
+    listed = exp.func("concat_ws", exp.Literal.string(","), *flags, dialect="duckdb")
+    names = listed.as_(FAILED_CHECKS, quoted=True)
+    fails = exp.or_(*[exp.paren(p) for _, p in predicates])
+    query = exp.select(exp.Star(), names).from_(rows_of(source)).where(fails)
+    limit = None if routed else SAMPLE_ROWS * len(predicates)
+    return session.rows(query, limit=limit)
+
+
+def with_sample(result: CheckResult, bad_rows: pa.Table) -> CheckResult:
     """``result`` with up to :data:`SAMPLE_ROWS` of its failing rows."""
+    import json
+
     if not result.failing_rows:
         return result
-    check = next(c for c in checks if c.name == result.check_name)
-    predicate = failing_rows_predicate(check)
-    if predicate is None:
-        return result
-    query = exp.select("*").from_(source).where(predicate).limit(SAMPLE_ROWS)
-    cursor = con.execute(query.sql("duckdb"))
-    names = [d[0] for d in cursor.description or []]
-    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    return replace(result, sample=json.loads(json.dumps(rows, default=str)))
+    sample = []
+    for row in bad_rows.to_pylist():
+        if result.check_name in str(row.get(FAILED_CHECKS) or "").split(","):
+            row.pop(FAILED_CHECKS, None)
+            sample.append(row)
+            if len(sample) == SAMPLE_ROWS:
+                break
+    return dataclasses.replace(result, sample=json.loads(json.dumps(sample, default=str)))
 
 
-def _route(
-    con: Any,
-    staged: Staged,
-    source: exp.Expr,
-    routed: list[Check],
-    *,
-    table: str,
-    ctx: StepContext,
-    batch: WriteContext,
-) -> tuple[Staged, int]:
-    """One row-level pass: passing rows re-staged, failing rows to quarantine."""
+def _routed_rows(bad_rows: pa.Table, routed: set[str]) -> pa.Table:
+    """The rows failing a check whose rows go to quarantine, with the names of all it fails."""
     import pyarrow as pa
 
-    from sluiceway.engines.duckdb.write import write_parquet
-    from sluiceway.engines.staging import list_staged
-    from sluiceway.lake.staged import Output
+    names = bad_rows.column(FAILED_CHECKS).to_pylist()
+    keep = [bool(routed & set(str(n or "").split(","))) for n in names]
+    return bad_rows.filter(pa.array(keep, pa.bool_()))
 
-    predicates = [(c, failing_rows_predicate(c)) for c in routed]
-    fails = exp.or_(*[exp.paren(p) for _, p in predicates if p is not None])
-    names = exp.func(
-        "list_filter",
-        exp.Array(
-            expressions=[
-                exp.If(
-                    this=exp.func("coalesce", exp.paren(p), exp.false()),
-                    true=exp.Literal.string(str(c.name)),
-                    false=exp.null(),
-                )
-                for c, p in predicates
-                if p is not None
-            ]
-        ),
-        exp.Lambda(
-            this=exp.column("x").is_(exp.null()).not_(), expressions=[exp.to_identifier("x")]
-        ),
-    )
-    bad = exp.select(
-        "*", exp.func("array_to_string", names, exp.Literal.string(",")).as_(FAILED_CHECKS)
-    )
-    bad_rows: pa.Table = con.sql(bad.from_(source).where(fails).sql("duckdb")).to_arrow_table()
+
+def _restage(
+    session: Session, source: exp.Expr, routed: list[Check], staged: Staged, output: Output
+) -> Staged:
+    """The passing rows, staged anew by the engine beside the first files, which go."""
+    predicates = [p for c in routed if (p := failing_rows_predicate(c, source)) is not None]
+    fails = exp.or_(*[exp.paren(p) for p in predicates])
+    passing = exp.not_(exp.func("coalesce", exp.paren(fails), exp.false()))
+    query = exp.select(exp.Star()).from_(rows_of(source)).where(passing)
     folder = Path(staged.directory) / f"__sw_gate_{uuid.uuid4().hex[:8]}"
     folder.mkdir()
-    output = Output(directory=str(folder), partition_by=staged.partition_by)
-    good = (
-        exp.select("*")
-        .from_(source)
-        .where(exp.not_(exp.func("coalesce", exp.paren(fails), exp.false())))
-    )
-    write_parquet(con, _partition_last(good, staged), output)
+    again = dataclasses.replace(output, directory=str(folder), constants=())
+    session.queries += 1
+    kept = session.engine.stage(query.sql("duckdb"), session.inputs, again)
     for old in staged.files:
         (Path(staged.directory) / old.path).unlink(missing_ok=True)
-    kept = list_staged(output, staged.schema)
-    ctx.lake.write(f"{table}__quarantine", bad_rows, "append", batch)
-    return kept, bad_rows.num_rows
+    return kept
 
 
-def _partition_last(select: exp.Select, staged: Staged) -> exp.Select:
-    if not staged.partition_by:
-        return select
-    names = [f.name for f in staged.schema if f.name not in staged.partition_by]
-    columns = [exp.column(n, quoted=True) for n in [*names, *staged.partition_by]]
-    return select.select(*columns, append=False)
-
-
-def _record(ctx: StepContext, results: list[CheckResult]) -> None:
+def record_results(where: Where, results: list[CheckResult]) -> None:
     """Store the results and emit one event each."""
     from sluiceway.events import emit
     from sluiceway.events.types import CheckFailed, CheckPassed, CheckSkipped
     from sluiceway.meta.checks import CheckRepo
 
-    if ctx.store is None:
+    if where.store is None:
         return
-    CheckRepo(ctx.store).record(results)
+    CheckRepo(where.store).record(results)
     for r in results:
         common: dict[str, Any] = {
             "run_id": r.run_id,
-            "pipeline": ctx.pipeline.name,
+            "pipeline": where.pipeline,
             "step": r.step,
             "table": r.table,
             "check": r.check_name,
@@ -223,8 +288,8 @@ def _record(ctx: StepContext, results: list[CheckResult]) -> None:
             "message": r.message,
         }
         if r.status == "skipped":
-            emit(ctx.store, CheckSkipped(**common))
+            emit(where.store, CheckSkipped(**common))
         elif r.status == "passed":
-            emit(ctx.store, CheckPassed(**common))
+            emit(where.store, CheckPassed(**common))
         else:
-            emit(ctx.store, CheckFailed(**common, failing_rows=r.failing_rows))
+            emit(where.store, CheckFailed(**common, failing_rows=r.failing_rows))

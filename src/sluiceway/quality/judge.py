@@ -9,7 +9,7 @@ data is published, the result recorded); a failing ``error`` or ``block`` check 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from sluiceway.meta.checks import CheckResult, CheckStatus
@@ -25,6 +25,8 @@ def judge(
     *,
     table: str,
     columns: Mapping[str, str],
+    lookups: Sequence[int] = (),
+    committed_at: datetime | None = None,
     run_id: str | None = None,
     step: str | None = None,
     now: datetime | None = None,
@@ -36,6 +38,9 @@ def judge(
         values: the scan query's one row (None when the scan had no query).
         table: the checked table, ``layer.name``.
         columns: the checked data's columns and their SQL types (for ``schema`` checks).
+        lookups: the failing-row count of each of ``scan.lookups``, in order.
+        committed_at: when the checked table last committed, for ``freshness`` without a
+            column (None where that does not apply: data about to be committed).
         run_id: the run, when the gate runs in one.
         step: the step.
         now: the time freshness is judged at (default: now, UTC).
@@ -68,10 +73,30 @@ def judge(
             continue
         held, message = _within(check, value, now)
         found.append(result(check, _status(check, held), observed=_plain(value), message=message))
+    for lookup, failing in zip(scan.lookups, lookups, strict=True):
+        check = lookup.check
+        message = None
+        if failing:
+            message = f"{failing:,} row(s) have a {check.column} missing from {check.to}"  # type: ignore[union-attr]
+        found.append(
+            result(
+                check,
+                _status(check, failing == 0),
+                observed=failing,
+                failing_rows=failing,
+                message=message,
+            )
+        )
     for check in scan.static:
         held, message = _schema(check, columns)
         found.append(result(check, _status(check, held), message=message))
     for check, reason in scan.deferred:
+        if check.type == "freshness" and committed_at is not None:
+            held, message = _within(check, committed_at, now)
+            found.append(
+                result(check, _status(check, held), observed=_plain(committed_at), message=message)
+            )
+            continue
         found.append(result(check, "skipped", message=reason))
     return found
 
@@ -87,11 +112,14 @@ def _within(check: Check, value: Any, now: datetime) -> tuple[bool, str | None]:
     if check.type == "freshness":
         if value is None:
             return False, "no rows to measure freshness on"
+        if not isinstance(value, datetime):  # a date: its day starts its age
+            value = datetime.combine(value, time(), UTC)
         newest = value if value.tzinfo else value.replace(tzinfo=UTC)
         age = now - newest
         if age <= check.max_age:
             return True, None
-        return False, f"newest {check.column} is {age} old; at most {check.max_age} allowed"
+        what = f"newest {check.column}" if check.column else "last commit"
+        return False, f"{what} is {age} old; at most {check.max_age} allowed"
     low = getattr(check, "min", None)
     high = getattr(check, "max", None)
     if value is None:

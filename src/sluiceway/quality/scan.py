@@ -10,10 +10,15 @@ Each check becomes one or two aggregate columns of a single ``SELECT … FROM da
   compared with the bounds;
 * ``freshness`` on a column measures its newest value.
 
-``schema`` needs no scan: the data's columns are compared with the expected ones. Checks a
-single scan of this data cannot evaluate (``relationships``, which reads another table, and
-``freshness`` of the last commit) are returned as :attr:`Scan.deferred` with the reason, for
-the gate to run separately or record as ``skipped`` — never as passed.
+``schema`` needs no scan: the data's columns are compared with the expected ones.
+``relationships`` reads another table, so it is one more query of its own
+(:attr:`Scan.lookups`: the rows whose value the other table lacks, an anti-join both engines
+plan well). ``freshness`` without a column measures the table's last commit, not its rows:
+it is returned in :attr:`Scan.deferred` with the reason, for a standalone audit to judge or
+the gate to record as ``skipped`` — never as passed.
+
+The checked rows are read under the alias :data:`ROWS` (``FROM <source> AS __sw_rows``), so a
+check's predicate can name them unambiguously inside a subquery.
 
 User SQL (``where``, ``expression``, ``aggregate``) is parsed with sqlglot and goes through
 the same function guard as a step's SQL; everything is built as expressions, never by
@@ -35,6 +40,10 @@ if TYPE_CHECKING:
     from sluiceway.spec.checks import Check
 
 Kind = Literal["failing_rows", "value"]
+ROWS = "__sw_rows"
+"""The alias the checked rows are read under."""
+REFERENCED = "__sw_ref"
+"""The alias of the table a ``relationships`` check looks values up in."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,16 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class Lookup:
+    """A check that needs a query of its own (it reads another table): failing rows counted."""
+
+    check: Check
+    query: exp.Select
+    table: str
+    """The other table the query reads, ``layer.name``."""
+
+
+@dataclass(frozen=True)
 class Scan:
     """The compiled gate: one query, what each column means, and what it cannot evaluate."""
 
@@ -54,6 +73,7 @@ class Scan:
     measures: tuple[Measure, ...]
     static: tuple[Check, ...] = ()
     deferred: tuple[tuple[Check, str], ...] = field(default_factory=tuple)
+    lookups: tuple[Lookup, ...] = ()
 
 
 def compile_scan(checks: list[Check], source: exp.Expr, *, where_path: str = "check") -> Scan:
@@ -66,8 +86,15 @@ def compile_scan(checks: list[Check], source: exp.Expr, *, where_path: str = "ch
     measures: list[Measure] = []
     static: list[Check] = []
     deferred: list[tuple[Check, str]] = []
+    lookups: list[Lookup] = []
     for index, check in enumerate(checks):
         path = f"{where_path}.{check.name}"
+        if check.type == "relationships":
+            fails = failing_rows_predicate(check)
+            assert fails is not None
+            count = exp.select(exp.Count(this=exp.Star()).as_("failing", quoted=True))
+            lookups.append(Lookup(check, count.from_(rows_of(source)).where(fails), check.to))
+            continue
         scope = _predicate(check.where, path) if check.where else None
         built = _measure(check, scope, path)
         if built is None:
@@ -80,22 +107,61 @@ def compile_scan(checks: list[Check], source: exp.Expr, *, where_path: str = "ch
         kind, expression = built
         columns.append(expression.as_(alias, quoted=True))
         measures.append(Measure(check, alias, kind))
-    query = exp.select(*columns).from_(source) if columns else None
-    return Scan(query, tuple(measures), tuple(static), tuple(deferred))
+    query = exp.select(*columns).from_(rows_of(source)) if columns else None
+    return Scan(query, tuple(measures), tuple(static), tuple(deferred), tuple(lookups))
 
 
-def failing_rows_predicate(check: Check) -> exp.Expr | None:
+def rows_of(source: exp.Expr) -> exp.Expr:
+    """``source`` aliased as :data:`ROWS`, for a FROM clause."""
+    return _aliased(source, ROWS)
+
+
+def _aliased(source: exp.Expr, name: str) -> exp.Expr:
+    alias = exp.TableAlias(this=exp.to_identifier(name))
+    if isinstance(source, exp.Identifier):
+        return exp.Table(this=source.copy(), alias=alias)
+    aliased = source.copy()
+    aliased.set("alias", alias)
+    return aliased
+
+
+def failing_rows_predicate(check: Check, source: exp.Expr | None = None) -> exp.Expr | None:
     """The predicate true for a row the check fails (None for checks not about rows).
 
-    Used by the row-level pass that routes an ``error`` check's failing rows to quarantine.
+    Used by the row-level pass that routes an ``error`` check's failing rows to quarantine
+    and samples them. A ``unique`` check fails every row whose key another row of
+    ``source`` also has (which copy is right is not the gate's call), so it needs
+    ``source``; without it, it has no row predicate.
     """
     path = f"check.{check.name}"
     fails = _fails(check, path)
+    if fails is None and check.type == "unique" and source is not None:
+        return _duplicated(check.columns, check.where, source, path)
     if fails is None:
         return None
     if check.where:
         return exp.and_(exp.paren(_predicate(check.where, path)), exp.paren(fails))
     return fails
+
+
+def _duplicated(columns: list[str], where: str | None, source: exp.Expr, path: str) -> exp.Expr:
+    """The row is in scope and another row of ``source`` in scope has its key.
+
+    A correlated count rather than ``key IN (…)``: as a value (the quarantine's flags), an
+    IN over a subquery differs between engines where NULLs are involved.
+    """
+    keys = [_col(c) for c in columns]
+    complete = exp.and_(*[k.is_(exp.null()).not_() for k in keys])
+    scope = exp.and_(exp.paren(_predicate(where, path)), complete) if where else complete
+    same_key = exp.and_(
+        *[exp.EQ(this=_col(c), expression=exp.column(c, table=ROWS, quoted=True)) for c in columns]
+    )
+    copies = (
+        exp.select(exp.Count(this=exp.Star()))
+        .from_(_aliased(source, "__sw_same"))
+        .where(exp.and_(scope.copy(), same_key))
+    )
+    return exp.and_(scope, exp.GT(this=exp.Subquery(this=copies), expression=exp.Literal.number(1)))
 
 
 def _measure(check: Check, scope: exp.Expr | None, path: str) -> tuple[Kind, exp.Expr] | None:
@@ -153,12 +219,24 @@ def _fails(check: Check, path: str) -> exp.Expr | None:
     if check.type == "expression":
         holds = exp.func("coalesce", exp.paren(_expression(check.expr, path)), exp.false())
         return exp.not_(holds)
+    if check.type == "relationships":
+        value = exp.column(check.column, table=ROWS, quoted=True)
+        layer, _, name = check.to.partition(".")
+        found = (
+            exp.select(exp.Literal.number(1))
+            .from_(exp.table_(name, db=layer, quoted=True, alias=REFERENCED))
+            .where(
+                exp.EQ(
+                    this=exp.column(check.field, table=REFERENCED, quoted=True), expression=value
+                )
+            )
+        )
+        missing = exp.not_(exp.Exists(this=found))
+        return exp.and_(value.is_(exp.null()).not_(), missing)
     return None
 
 
 def _why_deferred(check: Check) -> str:
-    if check.type == "relationships":
-        return f"reads {check.to}, so it runs as its own query"
     if check.type == "freshness":
         return "measures the table's last commit, not its rows"
     return f"{check.type} checks are not evaluated by a scan"

@@ -47,10 +47,35 @@ def test_passing_and_warning_checks_publish_and_are_recorded(seeded: Any) -> Non
     warned = results["range_amount"]
     assert (warned.status, warned.failing_rows) == ("warned", 1)
     assert warned.sample is not None and warned.sample[0]["amount"] == 20.0
-    assert results["relationships_country_raw_orders"].status == "skipped"
+    assert results["relationships_country_raw_orders"].status == "passed"
     events = EventLog(seeded.store).read(types=None, limit=100)
     types = [e.type for e in events if e.type.startswith("check.")]
-    assert sorted(types) == ["check.failed", "check.passed", "check.skipped"]
+    assert sorted(types) == ["check.failed", "check.passed", "check.passed"]
+
+
+def test_relationships_look_values_up_in_the_other_table(seeded: Any) -> None:
+    # Customer ids 10, 20, 30 exist as customer_id; as order ids only 1-4 do.
+    _pipeline(
+        seeded,
+        "{type: relationships, name: known_order, column: order_id, to: raw.orders, "
+        "field: order_id}",
+        "{type: relationships, name: order_is_customer, column: order_id, to: raw.orders, "
+        "field: customer_id, where: 'amount > 6'}",
+    )
+    report = seeded.run("silver")
+    assert report.status == "succeeded", report.steps
+    results = _results(seeded, report.run_id)
+    assert results["known_order"].status == "passed"
+    failed = results["order_is_customer"]
+    assert (failed.status, failed.failing_rows) == ("failed", 2)  # orders 2 and 3
+    assert sorted(r["order_id"] for r in failed.sample or []) == [2, 3]
+    lake = seeded.lake()
+    assert sorted(r["order_id"] for r in lake.table("silver.orders").read().to_pylist()) == [1, 4]
+    quarantined = lake.table("silver.orders__quarantine").read().to_pylist()
+    assert {r["order_id"]: r["_sw_failed_checks"] for r in quarantined} == {
+        2: "order_is_customer",
+        3: "order_is_customer",
+    }
 
 
 def test_error_checks_move_failing_rows_to_quarantine(seeded: Any) -> None:

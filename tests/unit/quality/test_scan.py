@@ -107,10 +107,43 @@ def test_checks_a_scan_cannot_evaluate_are_returned_with_the_reason() -> None:
     )
     assert scan.query is None
     assert [(c.type, why) for c, why in scan.deferred] == [
-        ("relationships", "reads raw.countries, so it runs as its own query"),
         ("freshness", "measures the table's last commit, not its rows"),
     ]
     assert [c.type for c in scan.static] == ["schema"]
+    assert [(lookup.check.type, lookup.table) for lookup in scan.lookups] == [
+        ("relationships", "raw.countries")
+    ]
+
+
+def test_relationships_count_the_values_the_other_table_lacks() -> None:
+    [lookup] = compile_scan(
+        checks(
+            {"type": "relationships", "column": "country", "to": "raw.countries", "field": "code"}
+        ),
+        exp.to_identifier("orders"),
+    ).lookups
+    con = duckdb.connect()
+    con.register("orders", ORDERS)
+    con.execute("CREATE SCHEMA raw")
+    # The other table has a column named like the checked one: the lookup must not mix them.
+    con.execute(
+        "CREATE TABLE raw.countries AS "
+        "SELECT * FROM (VALUES ('fr', 'x'), ('de', 'y')) t(code, country)"
+    )
+    assert con.execute(lookup.query.sql("duckdb")).fetchall() == [(1,)]  # xx; a null is not judged
+    [scoped] = compile_scan(
+        checks(
+            {
+                "type": "relationships",
+                "column": "country",
+                "to": "raw.countries",
+                "field": "code",
+                "where": "status = 'open'",
+            }
+        ),
+        exp.to_identifier("orders"),
+    ).lookups
+    assert con.execute(scoped.query.sql("duckdb")).fetchall() == [(1,)]  # xx is open
 
 
 def test_the_failing_rows_predicate_selects_exactly_the_counted_rows() -> None:
@@ -148,6 +181,7 @@ def test_results_say_passed_only_for_checks_that_ran_and_held() -> None:
         {"type": "freshness", "column": "seen_at", "max_age": "1h", "name": "fresh"},
         {"type": "schema", "columns": {"id": "bigint", "amount": "int"}},
         {"type": "relationships", "column": "country", "to": "raw.countries", "field": "code"},
+        {"type": "freshness", "max_age": "1h", "name": "committed_lately"},
     )
     data = ORDERS.append_column("seen_at", pa.array([datetime(2026, 1, 1, 11, 30, tzinfo=UTC)] * 6))
     scan = compile_scan(found, exp.to_identifier("orders"))
@@ -160,6 +194,7 @@ def test_results_say_passed_only_for_checks_that_ran_and_held() -> None:
         row,
         table="raw.orders",
         columns={"id": "BIGINT", "amount": "DOUBLE"},
+        lookups=[2],
         now=datetime(2026, 1, 1, 12, 0, tzinfo=UTC),
     )
     by_name = {r.check_name: r for r in results}
@@ -171,7 +206,24 @@ def test_results_say_passed_only_for_checks_that_ran_and_held() -> None:
     assert by_name["schema"].status == "failed"
     assert by_name["schema"].message == "amount is DOUBLE, expected int"
     relationships = by_name["relationships_country_raw_countries"]
-    assert (relationships.status, relationships.message) == (
-        "skipped",
-        "reads raw.countries, so it runs as its own query",
+    assert (relationships.status, relationships.failing_rows, relationships.message) == (
+        "failed",
+        2,
+        "2 row(s) have a country missing from raw.countries",
+    )
+    # Staged data has no commit yet: the last commit's age is not judged by the gate.
+    assert by_name["committed_lately"].status == "skipped"
+    audited = judge(
+        scan,
+        row,
+        table="raw.orders",
+        columns={},
+        lookups=[0],
+        committed_at=datetime(2026, 1, 1, 9, 0, tzinfo=UTC),
+        now=datetime(2026, 1, 1, 12, 0, tzinfo=UTC),
+    )
+    late = {r.check_name: r for r in audited}["committed_lately"]
+    assert (late.status, late.message) == (
+        "failed",
+        "last commit is 3:00:00 old; at most 1:00:00 allowed",
     )

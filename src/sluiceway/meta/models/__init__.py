@@ -11,6 +11,7 @@ from sluiceway.meta.models.base import Base, UtcDateTime, utcnow
 from sluiceway.meta.models.catalog import SchemaVersionRow, TableColumnRow, TableRow
 from sluiceway.meta.models.events import EventCursorRow, EventRow
 from sluiceway.meta.models.lineage import LineageEdgeRow
+from sluiceway.meta.models.profiles import ProfileRow
 from sluiceway.meta.models.records import CheckResultRow, FileLedgerRow, MetricPointRow
 from sluiceway.meta.models.runs import RunRow, StepRunRow
 
@@ -22,6 +23,7 @@ __all__ = [
     "FileLedgerRow",
     "LineageEdgeRow",
     "MetricPointRow",
+    "ProfileRow",
     "RunRow",
     "SchemaVersionRow",
     "StepRunRow",

@@ -13,6 +13,7 @@ _EXECUTORS = {
     "ingest": "sluiceway.orchestrate.steps.ingest:IngestStepExecutor",
     "sql": "sluiceway.orchestrate.steps.sql:SqlStepExecutor",
     "python": "sluiceway.orchestrate.steps.python:PythonStepExecutor",
+    "check": "sluiceway.orchestrate.steps.check:CheckStepExecutor",
 }
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sluiceway.errors import UsageError
 from sluiceway.orchestrate.steps.base import StepOutcome
+from sluiceway.orchestrate.steps.gated import checks_of, commit_gated
 from sluiceway.orchestrate.steps.inputs import known_tables, pin_inputs, source_label
 from sluiceway.orchestrate.steps.lineage import record_table_lineage
 from sluiceway.orchestrate.steps.python_results import to_reader
@@ -74,10 +75,9 @@ class PythonStepExecutor:
         result = call_user(function, ctx.project.root, **arguments)
         reader = to_reader(result, step.function)
         batch = replace(batch, source=source_label(inputs) or step.function)
-        if step.checks:
-            from sluiceway.orchestrate.steps.gated import commit_gated
-
-            commit = commit_gated(step, ctx, batch, reader)
+        checks = checks_of(step, ctx)
+        if checks:
+            commit = commit_gated(step, ctx, batch, reader, checks)
         else:
             commit = ctx.lake.write(step.table, reader, step.materialization, batch)
         record_table_lineage(ctx, step.table, inputs, commit)

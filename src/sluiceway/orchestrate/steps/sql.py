@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from sluiceway.orchestrate.steps.base import StepOutcome
-from sluiceway.orchestrate.steps.gated import audit_staged
+from sluiceway.orchestrate.steps.gated import audit_staged, checks_of
 from sluiceway.orchestrate.steps.incremental import (
     WATERMARK_KEY,
     last_watermark,
@@ -100,8 +100,11 @@ class SqlStepExecutor:
         lake = ctx.lake
         with lake.staging(step.table, batch) as output:
             staged = engine.stage(rendered, inputs, output)
-            if step.checks:
-                staged = audit_staged(step, ctx, batch, staged)
+            checks = checks_of(step, ctx)
+            if checks:
+                staged = audit_staged(
+                    step, ctx, batch, staged, engine=engine, output=output, checks=checks
+                )
             commit = lake.commit_staged(step.table, staged, step.materialization, batch)
         record_sql_lineage(ctx, step.table, query, inputs, commit)
         metrics: dict[str, Any] = {"staged_files": len(staged.files)}

@@ -235,7 +235,34 @@ def _typed_results(node: exp.Expr, ctx: TranslationContext) -> exp.Expr | None:
     return None
 
 
+def _full_match(node: exp.Expr, _: TranslationContext) -> exp.Expr:
+    """DuckDB's regexp_full_match: Spark's RLIKE finds a match anywhere, so anchor it."""
+    pattern = node.expression
+    if isinstance(pattern, exp.Literal) and pattern.is_string:
+        anchored: exp.Expr = exp.Literal.string(f"^(?:{pattern.this})$")
+    else:
+        anchored = exp.Concat(
+            expressions=[exp.Literal.string("^(?:"), pattern.copy(), exp.Literal.string(")$")]
+        )
+    return exp.RegexpLike(this=node.this.copy(), expression=anchored)
+
+
+def _count_distinct_row(node: exp.Expr, _: TranslationContext) -> exp.Expr | None:
+    """``count(DISTINCT (a, b))`` counts rows of the tuple, NULL parts included; Spark's
+    ``count(DISTINCT a, b)`` skips a row with any NULL part, ``STRUCT(a, b)`` does not."""
+    distinct = node.this
+    if not isinstance(distinct, exp.Distinct) or len(distinct.expressions) != 1:
+        return None
+    row = distinct.expressions[0]
+    if not isinstance(row, exp.Tuple):
+        return None
+    struct = exp.Struct(expressions=[e.copy() for e in row.expressions])
+    return exp.Count(this=exp.Distinct(expressions=[struct]), big_int=node.args.get("big_int"))
+
+
 _REWRITES: dict[type[exp.Expr], Rewrite] = {
+    exp.RegexpFullMatch: _full_match,
+    exp.Count: _count_distinct_row,
     exp.DateDiff: _date_diff,
     exp.Extract: _extract,
     exp.Anonymous: _anonymous,
