@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -54,7 +54,7 @@ class DuckDBEngine:
         self.settings = settings or DuckDBSettings()
         self._connection, self._spill = connect(self.settings)
         self._owns_spill = self.settings.spill_directory is None
-        self._registered: dict[str, tuple[str, int, bool]] = {}
+        self._registered: dict[str, tuple[Any, ...]] = {}
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -62,11 +62,17 @@ class DuckDBEngine:
         return self._connection
 
     def register(self, inputs: Mapping[str, Input]) -> None:
-        """Expose each input under its ``layer.name`` (re-registering a changed version)."""
+        """Expose each input under its ``layer.name``, re-registering what reads differently.
+
+        Steps of one run share the connection, so a registration is reused only when the
+        input would read exactly the same rows: same table, version and file list (an
+        incremental step by version reads only the added files), same watermark filter.
+        """
         con = self._connection
         fast = fits_in_memory(list(inputs.values()), MemoryBudget.of(con).memory_limit)
         for name, item in inputs.items():
-            if self._registered.get(name) == (item.uri, item.version, fast):
+            identity = (item.uri, item.version, item.files, item.newer_than, fast)
+            if self._registered.get(name) == identity:
                 continue
             layer, _, table = name.partition(".")
             scan = f"__sw_scan_{len(self._registered)}_{layer}_{table}"
@@ -80,7 +86,7 @@ class DuckDBEngine:
                 exp.Create(this=exp.to_identifier(layer), kind="SCHEMA", exists=True).sql("duckdb")
             )
             con.execute(view.sql("duckdb"))
-            self._registered[name] = (item.uri, item.version, fast)
+            self._registered[name] = identity
 
     def _scan(self, item: Input, name: str, *, fast: bool) -> exp.Query:
         """Register ``item``'s files as one or two Arrow scans; the SELECT over them.
