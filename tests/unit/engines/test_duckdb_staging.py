@@ -155,3 +155,13 @@ def test_reads_pinned_inputs_through_arrow_datasets(lake, engine) -> None:
     assert result.to_pylist() == [{"n": 10, "top": 9}]
     latest = {"raw.src": pin(lake.table("raw.src"))}
     assert engine.query("SELECT count(*) AS n FROM raw.src", latest).to_pylist() == [{"n": 20}]
+
+
+def test_arrow_rows_stage_while_the_connection_holds_an_unfinished_result(lake, engine) -> None:
+    engine.connection.execute("SELECT 42").fetchone()  # one row read, the result not drained
+    batch = ctx(1)
+    data = pa.table({"id": pa.array([1, 2], pa.int64())})
+    with lake.staging("silver.rows", batch) as output:
+        staged = engine.stage_arrow(data.to_reader(), output)
+        lake.commit_staged("silver.rows", staged, "append", batch)
+    assert rows(lake.table("silver.rows").read()) == [{"id": 1}, {"id": 2}]

@@ -180,3 +180,61 @@ def test_a_batch_iterator_passes_its_checks_and_commits_with_lineage(scores) -> 
     assert table.num_rows == 4
     assert set(table.column("_sw_run_id").to_pylist()) == {report.run_id}
     assert set(table.column("_sw_source").to_pylist()) == {"raw.orders@0"}
+
+
+EVERY_FORM = """
+name: scores
+steps:
+"""
+FORM_STEP = """  - name: {name}
+    type: python
+    function: transforms.py:{function}
+    inputs: [raw.orders]
+    table: gold.{name}
+    checks:
+      - {{type: not_null, columns: [customer_id, score]}}
+      - {{type: row_count, min: 1, severity: block}}
+      - {{type: range, column: score, min: 0}}
+"""
+
+
+def test_python_steps_of_every_result_form_with_checks_run_in_one_run(scores) -> None:
+    """Each gate stages its rows on the run's DuckDB connection after the earlier steps'
+    queries: none may leave a result open that blocks the next."""
+    scores.write(
+        "python/relations.py",
+        "def as_relation(orders):\n"
+        "    return orders.aggregate('customer_id, sum(amount) AS score', 'customer_id')\n",
+    )
+    steps = [("pandas", "with_pandas"), ("polars", "with_polars"), ("batches", "with_batches")]
+    text = EVERY_FORM + "".join(FORM_STEP.format(name=n, function=f) for n, f in steps)
+    text += FORM_STEP.format(name="relation", function="x").replace(
+        "transforms.py:x", "relations.py:as_relation"
+    )
+    scores.write("pipelines/scores.yaml", text)
+    report = scores.run("scores")
+    assert report.status == "succeeded", [(s.step, s.error) for s in report.steps]
+    lake = scores.lake()
+    assert rows(lake.table("gold.pandas").read()) == [
+        {"customer_id": 10, "score": 25.0},
+        {"customer_id": 20, "score": 40.0},
+        {"customer_id": 30, "score": 2.5},
+    ]
+    assert rows(lake.table("gold.polars").read()) == EXPECTED_TOTALS
+    assert lake.table("gold.batches").count() == 4
+    assert rows(lake.table("gold.relation").read()) == EXPECTED_TOTALS
+
+
+def test_a_relation_with_checks_commits_alone(scores) -> None:
+    scores.write(
+        "python/relations.py",
+        "def as_relation(orders):\n"
+        "    return orders.aggregate('customer_id, sum(amount) AS score', 'customer_id')\n",
+    )
+    text = EVERY_FORM + FORM_STEP.format(name="relation", function="x").replace(
+        "transforms.py:x", "relations.py:as_relation"
+    )
+    scores.write("pipelines/scores.yaml", text)
+    report = scores.run("scores")
+    assert report.status == "succeeded", [(s.step, s.error) for s in report.steps]
+    assert rows(scores.lake().table("gold.relation").read()) == EXPECTED_TOTALS

@@ -34,5 +34,20 @@ def connect(settings: DuckDBSettings) -> tuple[duckdb.DuckDBPyConnection, str]:
     if settings.memory_limit is not None:
         config["memory_limit"] = f"{max(1, settings.memory_limit // (1024 * 1024))}MiB"
     connection = duckdb.connect(":memory:", config=config)
-    connection.execute("SET TimeZone = 'UTC'")
+    _session(connection)
     return connection, spill
+
+
+def cursor(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A second connection to ``connection``'s database, with the same session settings.
+
+    Memory, threads and spilling are the database's; the time zone is each connection's
+    own, and staged timestamps must be written in UTC whichever connection writes them.
+    """
+    second = connection.cursor()
+    _session(second)
+    return second
+
+
+def _session(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute("SET TimeZone = 'UTC'")

@@ -20,7 +20,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from sluiceway.engines.base import Capabilities, Input, Output, Staged
-from sluiceway.engines.duckdb.connection import connect
+from sluiceway.engines.duckdb.connection import connect, cursor
 from sluiceway.engines.duckdb.literals import literal
 from sluiceway.engines.duckdb.memory import MemoryBudget
 from sluiceway.engines.duckdb.scan import bounded, fits_in_memory
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from sluiceway.spec.settings import DuckDBSettings
 
 RESULT_VIEW = "__sw_result"
+ROWS_VIEW = "__sw_rows"
 
 
 class DuckDBEngine:
@@ -144,16 +145,28 @@ class DuckDBEngine:
 
     def stage(self, sql: str, inputs: Mapping[str, Input], output: Output) -> Staged:
         """Run a SELECT and let DuckDB write its rows as zstd Parquet into ``output``."""
-        relation = self.relation(sql, inputs)
-        relation.create_view(RESULT_VIEW, replace=True)
-        columns = list(relation.columns)
-        select = self._projection(columns, output)
-        write_parquet(self._connection, select, output)
+        return _write(self._connection, self.relation(sql, inputs), output)
+
+    def stage_arrow(self, rows: pa.RecordBatchReader, output: Output) -> Staged:
+        """Write an Arrow stream as zstd Parquet into ``output`` (a python step's result).
+
+        The stream may be a relation on this engine's connection that is still being read
+        (a python step returning a DuckDB relation), and the connection may hold another
+        result not yet drained; either would refuse new work on it. So the stream is
+        registered and copied on a cursor of its own, closed afterwards, which also drops
+        the registration.
+        """
+        second = cursor(self._connection)
         try:
-            schema = self._connection.sql(select.limit(0).sql("duckdb")).to_arrow_table().schema
-        except duckdb.Error as exc:
-            raise QueryError(f"the query failed in DuckDB: {exc}") from exc
-        return list_staged(output, schema)
+            second.register(ROWS_VIEW, rows)
+            select = exp.select("*").from_(exp.to_identifier(ROWS_VIEW)).sql("duckdb")
+            try:
+                relation = second.sql(select)
+            except duckdb.Error as exc:
+                raise QueryError(f"DuckDB rejected the rows: {exc}") from exc
+            return _write(second, relation, output)
+        finally:
+            second.close()
 
     def close(self) -> None:
         """Close the connection and delete the spill folder if the engine created it."""
@@ -167,20 +180,34 @@ class DuckDBEngine:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @staticmethod
-    def _projection(columns: list[str], output: Output) -> exp.Select:
-        """``SELECT`` the query's columns (constants replaced), then the constants."""
-        constants = dict(output.constants)
-        partition = set(output.partition_by)
-        data = [c for c in columns if c not in constants and c not in partition]
-        select: list[exp.Expr] = [exp.column(c, quoted=True) for c in data]
-        select += [literal(v).as_(name, quoted=True) for name, v in output.constants]
-        # Partition columns go last: Delta keeps them out of the files, in the log.
-        select += [exp.column(c, quoted=True) for c in output.partition_by]
-        missing = [c for c in output.partition_by if c not in columns]
-        if missing:
-            raise QueryError(
-                f"the query has no column {', '.join(missing)} to partition by",
-                hint="select the table's partition columns",
-            )
-        return exp.select(*select).from_(exp.to_identifier(RESULT_VIEW))
+
+def _write(
+    connection: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, output: Output
+) -> Staged:
+    """``COPY`` ``relation`` (a relation on ``connection``) into ``output``; what was staged."""
+    relation.create_view(RESULT_VIEW, replace=True)
+    select = _projection(list(relation.columns), output)
+    write_parquet(connection, select, output)
+    try:
+        schema = connection.sql(select.limit(0).sql("duckdb")).to_arrow_table().schema
+    except duckdb.Error as exc:
+        raise QueryError(f"the query failed in DuckDB: {exc}") from exc
+    return list_staged(output, schema)
+
+
+def _projection(columns: list[str], output: Output) -> exp.Select:
+    """``SELECT`` the query's columns (constants replaced), then the constants."""
+    constants = dict(output.constants)
+    partition = set(output.partition_by)
+    data = [c for c in columns if c not in constants and c not in partition]
+    select: list[exp.Expr] = [exp.column(c, quoted=True) for c in data]
+    select += [literal(v).as_(name, quoted=True) for name, v in output.constants]
+    # Partition columns go last: Delta keeps them out of the files, in the log.
+    select += [exp.column(c, quoted=True) for c in output.partition_by]
+    missing = [c for c in output.partition_by if c not in columns]
+    if missing:
+        raise QueryError(
+            f"the query has no column {', '.join(missing)} to partition by",
+            hint="select the table's partition columns",
+        )
+    return exp.select(*select).from_(exp.to_identifier(RESULT_VIEW))

@@ -67,9 +67,13 @@ def write_parquet(connection: duckdb.DuckDBPyConnection, select: exp.Select, out
 
 
 def _rows(result: duckdb.DuckDBPyConnection) -> int:
-    """The row count a ``COPY`` returns."""
-    row = result.fetchone()
-    return int(row[0]) if row else 0
+    """The row count a ``COPY`` returns, its result drained.
+
+    A result left partly fetched blocks the connection (DuckDB 2: "unfinished result from
+    execute()") until it is completed, so the whole result is read, not its first row.
+    """
+    rows = result.fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 def copy_statement(select: exp.Select, output: Output, budget: MemoryBudget) -> exp.Copy:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -63,17 +62,10 @@ def commit_gated(
     For steps whose result arrives as Arrow (``python`` steps): the gate reads files, so the
     rows are written once to staging, exactly as a ``sql`` step's result is.
     """
-    from sqlglot import exp
-
     duckdb_engine: Any = ctx.engines.get("duckdb")
-    name = f"__sw_rows_{uuid.uuid4().hex[:12]}"
-    # Registered under a unique name for the rest of the run: the engine's connection lives
-    # as long as the run, and unregistering can be refused while a relation of a python
-    # input still refers to the connection.
-    duckdb_engine.connection.register(name, rows)
     with ctx.lake.staging(step.table, batch) as output:
-        query = exp.select("*").from_(exp.to_identifier(name)).sql("duckdb")
-        staged = duckdb_engine.stage(query, {}, output)
+        # On a cursor of its own: ``rows`` may stream from a relation on the run's connection.
+        staged = duckdb_engine.stage_arrow(rows, output)
         staged = audit_staged(
             step, ctx, batch, staged, engine=duckdb_engine, output=output, checks=checks
         )
