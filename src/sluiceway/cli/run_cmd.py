@@ -62,15 +62,26 @@ def run(
 
 
 def _params(pairs: list[str]) -> dict[str, Any]:
-    import yaml
+    """``key=value`` pairs, each value read as in a pipeline file's ``params:``.
+
+    The same YAML rules as pipeline files: 3 is a number, true a boolean, [a, b] a list,
+    and a date or a timestamp stays text (``2026-02-01``), so a value given here behaves
+    like the same value written in the pipeline and is stored as written in the run record.
+    """
+    from sluiceway.spec.yamlpos import load_yaml
 
     found: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise typer.BadParameter(f"--param {pair!r} is not key=value")
-        # YAML scalars: 3 is a number, true a boolean, 2024-05-01 a date, anything else text.
-        found[key] = yaml.safe_load(value) if value else ""
+        if not value:
+            found[key] = ""
+            continue
+        parsed, _, issues = load_yaml(value)
+        if issues:
+            raise typer.BadParameter(f"--param {pair!r}: {issues[0].message}")
+        found[key] = parsed
     return found
 
 
