@@ -238,3 +238,58 @@ def test_a_relation_with_checks_commits_alone(scores) -> None:
     report = scores.run("scores")
     assert report.status == "succeeded", [(s.step, s.error) for s in report.steps]
     assert rows(scores.lake().table("gold.relation").read()) == EXPECTED_TOTALS
+
+
+GENERATORS = """
+import pyarrow as pa
+
+
+def late(orders: pa.RecordBatchReader):
+    yield pa.table({"customer_id": [1], "score": [1.0]})
+    raise ValueError("late boom")
+
+
+def early(orders: pa.RecordBatchReader):
+    if orders is not None:
+        raise ValueError("early boom")
+    yield pa.table({"customer_id": [1], "score": [1.0]})
+"""
+
+
+@pytest.mark.parametrize("checked", [False, True], ids=["plain", "checked"])
+@pytest.mark.parametrize(
+    ("function", "line", "code"),
+    [
+        ("late", 6, 'raise ValueError("late boom")'),
+        ("early", 11, 'raise ValueError("early boom")'),
+    ],
+)
+def test_a_raising_generator_shows_the_users_file_and_line(
+    scores, function: str, line: int, code: str, checked: bool
+) -> None:
+    scores.write("python/generators.py", GENERATORS)
+    text = PIPELINE.format(function=f"generators.py:{function}")
+    if checked:
+        text += "    checks:\n      - {type: not_null, columns: [customer_id]}\n"
+    scores.write("pipelines/scores.yaml", text)
+    report = scores.run("scores")
+    assert report.status == "failed"
+    error = report.steps[0].error or ""
+    assert error.startswith(f"{function} raised ValueError: {function} boom\n"), error
+    assert "Traceback (the step's code):" in error
+    assert f'File "python/generators.py", line {line}, in {function}' in error
+    assert code in error
+    assert error.rstrip().endswith(f"ValueError: {function} boom")
+    assert "sluiceway/" not in error and "Delta" not in error and "DuckDB" not in error
+    assert not scores.lake().table("gold.scores").exists()
+
+
+def test_a_returned_record_batch_reader_commits_as_a_stream(scores) -> None:
+    scores.write(
+        "python/readers.py",
+        "import pyarrow as pa\n\n\ndef passthrough(orders: pa.RecordBatchReader):\n"
+        "    return orders\n",
+    )
+    report = _run(scores, "readers.py:passthrough")
+    assert report.status == "succeeded", report.steps
+    assert scores.lake().table("gold.scores").count() == 4

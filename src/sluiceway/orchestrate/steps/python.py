@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ from sluiceway.orchestrate.steps.gated import checks_of, commit_gated
 from sluiceway.orchestrate.steps.inputs import known_tables, pin_inputs, source_label
 from sluiceway.orchestrate.steps.lineage import record_table_lineage
 from sluiceway.orchestrate.steps.python_results import to_reader
-from sluiceway.orchestrate.steps.user_code import call_user, load_function
+from sluiceway.orchestrate.steps.user_code import UserIterator, call_user, load_function
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -73,13 +74,16 @@ class PythonStepExecutor:
         context = PythonContext(run=ctx.run, params=ctx.params(step), inputs=versions)
         arguments = _bind(function, step, inputs, engine, context)
         result = call_user(function, ctx.project.root, **arguments)
-        reader = to_reader(result, step.function)
         batch = replace(batch, source=source_label(inputs) or step.function)
         checks = checks_of(step, ctx)
-        if checks:
-            commit = commit_gated(step, ctx, batch, reader, checks)
-        else:
-            commit = ctx.lake.write(step.table, reader, step.materialization, batch)
+        # A generator runs the user's code while the result is written: its raise must
+        # still read as theirs, not as the writer's failure.
+        with result.reraise() if isinstance(result, UserIterator) else nullcontext():
+            reader = to_reader(result, step.function)
+            if checks:
+                commit = commit_gated(step, ctx, batch, reader, checks)
+            else:
+                commit = ctx.lake.write(step.table, reader, step.materialization, batch)
         record_table_lineage(ctx, step.table, inputs, commit)
         return StepOutcome(table=step.table, commit=commit, inputs=versions, engine=engine_name)
 

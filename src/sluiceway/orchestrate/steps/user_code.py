@@ -60,16 +60,67 @@ def load_function(root: Path, module_file: str, name: str) -> Callable[..., Any]
 
 
 def call_user(function: Callable[..., Any], root: Path, **arguments: Any) -> Any:
-    """Call the user's function; a raise becomes :class:`UserCodeError` with their frames."""
+    """Call the user's function; a raise becomes :class:`UserCodeError` with their frames.
+
+    A returned iterator (a generator) runs the user's code as it is read: it comes back
+    wrapped in :class:`UserIterator`, whose raises are reported the same way. An Arrow
+    stream (a ``RecordBatchReader``) is an iterator too, but is returned as it is.
+    """
     folder = root / PYTHON_FOLDER
     with _importable(folder):
         try:
-            return function(**arguments)
+            result = function(**arguments)
         except Exception as exc:
-            raise UserCodeError(
-                f"{function.__name__} raised {type(exc).__name__}: {exc}\n"
-                + user_traceback(exc, folder)
-            ) from None
+            raise _raised(function.__name__, exc, folder) from None
+    if isinstance(result, Iterator) and not hasattr(result, "__arrow_c_stream__"):
+        return UserIterator(result, function.__name__, folder)  # not an Arrow reader
+    return result
+
+
+class UserIterator:
+    """A user's iterator, read so that a raise inside it reads like a raising function's.
+
+    The first item is read by the platform directly, but later ones are pulled through
+    Arrow's C stream by the writer (delta-rs or DuckDB), which reports a Python error as
+    its own ("C Data interface error … late boom"). So the user's error is kept here, and
+    :meth:`reraise` turns the writer's failure back into it.
+    """
+
+    def __init__(self, items: Iterator[Any], function: str, folder: Path) -> None:
+        self._items = items
+        self._function = function
+        self._folder = folder
+        self.error: UserCodeError | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            with _importable(self._folder):
+                try:
+                    item = next(self._items)
+                except StopIteration:
+                    return
+                except Exception as exc:
+                    self.error = _raised(self._function, exc, self._folder)
+                    raise self.error from None
+            yield item
+
+    @contextmanager
+    def reraise(self) -> Iterator[None]:
+        """Around what reads the iterator: its failure caused by the user's raise is that raise."""
+        try:
+            yield
+        except UserCodeError:
+            raise
+        except Exception:
+            if self.error is not None:
+                raise self.error from None
+            raise
+
+
+def _raised(function: str, exc: BaseException, folder: Path) -> UserCodeError:
+    return UserCodeError(
+        f"{function} raised {type(exc).__name__}: {exc}\n" + user_traceback(exc, folder)
+    )
 
 
 def user_traceback(exc: BaseException, folder: Path) -> str:
