@@ -168,10 +168,14 @@ class AnomalyDetected(Event):
 
     type: Literal["anomaly.detected"] = "anomaly.detected"
     metric: str
+    subject: str | None = None
+    """What the metric measures: a table, ``table.column`` or ``pipeline.step``."""
     value: float
+    expected: float | None = None
     expected_low: float | None = None
     expected_high: float | None = None
     detector: str | None = None
+    message: str | None = None
 
 
 class ScheduleTick(Event):

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from sluiceway.lake.errors import LakeError, VersionUnavailableError, clean_message
 from sluiceway.lake.maintenance.common import EventSink, TableRef, add_action_paths, send
@@ -25,6 +26,8 @@ from sluiceway.lake.maintenance.common import EventSink, TableRef, add_action_pa
 if TYPE_CHECKING:
     import pyarrow as pa
     from deltalake import DeltaTable
+
+    from sluiceway.lake.table import LakeTable
 
 RUN_ID_KEY = "sluiceway.run_id"
 APP_ID_KEY = "sluiceway.app_id"
@@ -243,3 +246,34 @@ def restore(ref: TableRef, version: int, *, emit: EventSink | None = None) -> Re
     )
     send(emit, TableRestored(table=result.table, restored_version=version, version=result.version))
     return result
+
+
+@dataclass(frozen=True)
+class CommittedFile:
+    """A data file one commit added: its path (relative to the table) and partition values."""
+
+    path: str
+    partition_values: Mapping[str, str | None]
+
+
+def commit_files(ref: TableRef | LakeTable, version: int) -> list[CommittedFile]:
+    """The data files commit ``version`` added to the table, read from its log entry.
+
+    Empty if the entry is gone (cleaned up after a checkpoint) or added no file.
+    """
+    import json
+
+    filesystem = ref.storage.filesystem(ref.uri)
+    try:
+        with filesystem.open_input_stream(f"_delta_log/{version:020d}.json") as stream:
+            lines = stream.read().decode("utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    found = []
+    for line in lines:
+        action = json.loads(line) if line.strip() else {}
+        add = action.get("add")
+        if add and add.get("dataChange", True):
+            values = dict(add.get("partitionValues") or {})
+            found.append(CommittedFile(unquote(add["path"]), values))
+    return found

@@ -9,6 +9,7 @@ of it are skipped, independent ones still run.
 
 from __future__ import annotations
 
+import logging
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from sluiceway.meta.store import MetaStore
     from sluiceway.orchestrate.steps.base import StepOutcome
     from sluiceway.spec.project import Project
+
+log = logging.getLogger(__name__)
 
 RUNNABLE = ("ingest", "sql", "python", "check")
 
@@ -185,7 +188,30 @@ def _run_step(context: StepContext, step: Any) -> StepReport:
         context.store,
         StepSucceeded(**where, rows_out=outcome.rows_out, duration_s=duration, table=outcome.table),
     )
+    _watch(context, step, outcome, duration)
     return StepReport(step.name, "succeeded", outcome=outcome, duration_s=duration)
+
+
+def _watch(context: StepContext, step: Any, outcome: Any, duration: float) -> None:
+    """Profile the step's commit, record its metrics and report anomalies (never fails)."""
+    from sluiceway.quality.watch import after_commit, after_step
+
+    assert context.store is not None
+    run, pipeline = context.run, context.pipeline
+    try:
+        if outcome.commit is not None and outcome.table is not None:
+            after_commit(
+                context.lake,
+                context.store,
+                outcome.table,
+                outcome.commit,
+                run_id=run.id,
+                pipeline=pipeline.name,
+                step=step.name,
+            )
+        after_step(context.store, pipeline.name, step.name, duration, run_id=run.id)
+    except Exception as exc:  # the step is committed: watching it must not fail the run
+        log.warning("watching step %s of run %s failed: %s", step.name, run.id, exc)
 
 
 def _next_batch(context: StepContext, step: Any) -> int:

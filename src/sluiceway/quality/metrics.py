@@ -7,7 +7,7 @@ from sluiceway.quality.anomaly import Sensitivity
 ROWS_ADDED = "table.rows_added"
 """Rows a commit added to a table (subject: the table)."""
 NULL_FRACTION = "column.null_fraction"
-"""A column's share of nulls in a commit's rows (subject: the table; label: column)."""
+"""A column's share of nulls in a commit's rows (subject: ``layer.table.column``)."""
 COMMIT_LAG = "table.commit_lag_s"
 """Seconds since the table's previous commit, measured at each commit (subject: the table)."""
 STEP_DURATION = "step.duration_s"

@@ -1,41 +1,40 @@
 """Profiles: the shape of each commit's new data, column by column, kept as history.
 
-One aggregate query measures every column at once — non-null count, approximate distinct
-count, min/max, mean and standard deviation of numbers, the range of string lengths — and
-one more, only when some column has few distinct values, counts those values (the top
-values). Both are built as sqlglot expressions in the project's dialect and run on the
-step's engine, like the checks.
+A profile is read from the Parquet files a step staged (or a table version's files), in two
+parts, so that its cost does not grow with the data:
 
-The cost is bounded whatever the size of the data: above :data:`SAMPLE_ABOVE` rows, the
-statistics are computed on a sample of about :data:`SAMPLE_ROWS` rows (Bernoulli, so every
-row has the same chance), and counts that scale (nulls, distinct values) are scaled back to
-the whole batch; ``sampled_rows`` says so. The row count itself is always exact (it comes
-from the staged files). A profile is history for :mod:`sluiceway.quality.suggest` and the
-anomaly detectors, not a gate: nothing is published or held back because of it.
+* **exact, from the footers** (no row is read): the row count, each column's null count,
+  minimum and maximum. DuckDB, Spark and delta-rs all write these statistics per row group;
+  a column whose footers lack them gets them from the sample instead;
+* **from a sample of whole row groups** (at most :data:`SAMPLE_ROWS` rows, taken evenly
+  across the files): mean and standard deviation of numbers, the range of string lengths,
+  the number of distinct values, and the most frequent values of columns with few.
+
+On a batch up to :data:`SAMPLE_ROWS` rows the sample is the whole batch and every figure is
+exact (``sampled`` is False). On a larger one, ``distinct`` counts the sample's distinct
+values — a lower bound, recorded as such — and top-value counts are scaled to the batch.
+A profile is history for :mod:`sluiceway.quality.suggest` and the anomaly detectors, never
+a gate: nothing is published or held back because of it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlglot import exp
-
-from sluiceway.sql.types import UnknownType, duckdb_type
+from sluiceway.sql.types import UnknownType, duckdb_type, narrow_type
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    import pyarrow.fs as pafs
+    import pyarrow.parquet as pq
 
-    from sluiceway.engines.base import Engine, Input
-
-SAMPLE_ABOVE = 2_000_000
-"""Batches up to this many rows are profiled whole."""
-SAMPLE_ROWS = 1_000_000
-"""About how many rows a larger batch's profile reads."""
+SAMPLE_ROWS = 100_000
+"""Rows read for the statistics the footers do not hold."""
 TOP_DISTINCT = 20
 """Columns with at most this many distinct values get their top values counted."""
 TOP_VALUES = 10
@@ -71,7 +70,8 @@ class ColumnProfile:
     def from_json(cls, data: Mapping[str, Any]) -> ColumnProfile:
         """The inverse of :meth:`to_json`."""
         top = data.get("top")
-        return cls(**{**data, "top": None if top is None else [(v, int(n)) for v, n in top]})
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**{**fields, "top": None if top is None else [(v, int(n)) for v, n in top]})
 
 
 @dataclass(frozen=True)
@@ -82,150 +82,197 @@ class Profile:
     rows: int
     sampled_rows: int
     columns: tuple[ColumnProfile, ...] = field(default_factory=tuple)
-    version: int | None = None
-    run_id: str | None = None
-    profiled_at: datetime | None = None
+
+    @property
+    def sampled(self) -> bool:
+        """True when the scan-based figures come from part of the rows."""
+        return self.sampled_rows < self.rows
 
     def column(self, name: str) -> ColumnProfile | None:
         """The profile of column ``name`` (None if the batch had no such column)."""
         return next((c for c in self.columns if c.name == name), None)
 
 
-def profile(
-    engine: Engine,
-    item: Input,
+@dataclass(frozen=True)
+class ParquetPart:
+    """One Parquet file of a batch, with the partition values its folder gives it."""
+
+    path: str
+    partition_values: Mapping[str, str | None] = field(default_factory=dict)
+
+
+def profile_files(
+    parts: Sequence[ParquetPart],
+    schema: pa.Schema,
     *,
     table: str,
-    rows: int,
+    filesystem: pafs.FileSystem | None = None,
     skip: Sequence[str] = (),
 ) -> Profile:
-    """Profile ``item`` (a staged result or a table version) on ``engine``.
+    """Profile the rows of ``parts`` (whose columns and types ``schema`` gives).
 
     Args:
-        engine: the engine that reads ``item``.
-        item: the rows, registered under ``item.name``.
+        parts: the batch's files (partition columns are not stored in them).
+        schema: the batch's schema, partition columns included.
         table: the table the profile is for, ``layer.name``.
-        rows: the exact number of rows (from the files' footers).
-        skip: columns not to profile (the lineage columns, say).
+        filesystem: where the paths are (default: the local disk).
+        skip: columns not to profile (the lineage columns).
     """
-    fields = [f for f in item.schema if f.name not in set(skip)]
-    layer, _, name = item.name.partition(".")
-    source: exp.Expr = exp.table_(name, db=layer, quoted=True)
-    fraction = 1.0 if rows <= SAMPLE_ABOVE else SAMPLE_ROWS / rows
-    if fraction < 1.0:
-        sample = exp.TableSample(
-            method="BERNOULLI", percent=exp.Literal.number(round(fraction * 100, 6))
-        )
-        source.set("sample", sample)
-    measures = [m for i, f in enumerate(fields) for m in _measures(f, i)]
-    if not fields or rows == 0:
-        return Profile(table, rows, 0, tuple(_empty(f, rows) for f in fields))
-    query = exp.select(exp.Count(this=exp.Star()).as_("__rows", quoted=True), *measures)
-    found = engine.query(query.from_(source).sql("duckdb"), {item.name: item}).to_pylist()[0]
-    sampled = int(found["__rows"])
-    scale = rows / sampled if sampled else 0.0
-    columns = [_column(f, i, found, sampled, scale) for i, f in enumerate(fields)]
-    few = [c.name for c in columns if c.distinct is not None and 0 < c.distinct <= TOP_DISTINCT]
-    if few:
-        counted = _top_values(engine, item, source, few, scale)
-        columns = [c if c.name not in counted else _with_top(c, counted[c.name]) for c in columns]
-    return Profile(table, rows, sampled, tuple(columns))
+    import pyarrow.parquet as pq
+
+    files = [pq.ParquetFile(_open(p.path, filesystem)) for p in parts]
+    rows = sum(f.metadata.num_rows for f in files)
+    wanted = [f for f in schema if f.name not in set(skip)]
+    stored = [f for f in wanted if all(f.name not in p.partition_values for p in parts)]
+    sample = _sample(files, parts, [f.name for f in stored], schema, rows)
+    columns = []
+    for column in wanted:
+        exact = _footer_stats(files, column.name) if column in stored else None
+        if exact is None:
+            exact = _partition_stats(files, parts, column)
+        columns.append(_column(column, sample, rows, exact))
+    return Profile(table, rows, sample.num_rows, tuple(columns))
 
 
-def _measures(field: pa.Field, index: int) -> list[exp.Expr]:
+@dataclass(frozen=True)
+class _Exact:
+    nulls: int | None
+    min: Any
+    max: Any
+
+
+def _open(path: str, filesystem: pafs.FileSystem | None) -> Any:
+    return path if filesystem is None else filesystem.open_input_file(path)
+
+
+def _sample(
+    files: list[pq.ParquetFile],
+    parts: Sequence[ParquetPart],
+    columns: list[str],
+    schema: pa.Schema,
+    rows: int,
+) -> pa.Table:
+    """Whole row groups, evenly spread over the files, up to about :data:`SAMPLE_ROWS` rows."""
     import pyarrow as pa
 
-    column = exp.column(field.name, quoted=True)
-    kind = field.type
-    found: list[exp.Expr] = [exp.Count(this=column.copy()).as_(_alias(index, "count"), quoted=True)]
-    if _nested(kind):
+    groups = [(i, g) for i, f in enumerate(files) for g in range(f.metadata.num_row_groups)]
+    if rows > SAMPLE_ROWS and groups:
+        per_group = rows / len(groups)
+        keep = max(1, min(len(groups), math.ceil(SAMPLE_ROWS / per_group)))
+        step = len(groups) / keep
+        groups = [groups[int(k * step)] for k in range(keep)]
+    tables = []
+    for index in sorted({i for i, _ in groups}):
+        chosen = [g for i, g in groups if i == index]
+        present = [c for c in columns if c in files[index].schema_arrow.names]
+        part = files[index].read_row_groups(chosen, columns=present)
+        for name, value in parts[index].partition_values.items():
+            if name in schema.names:
+                kind = schema.field(name).type
+                scalar = pa.scalar(None if value is None else value).cast(kind)
+                part = part.append_column(name, pa.repeat(scalar, part.num_rows))
+        tables.append(part)
+    if not tables:
+        return schema.empty_table()
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _footer_stats(files: list[pq.ParquetFile], name: str) -> _Exact | None:
+    """Null count, min and max of a stored column from the row groups' statistics."""
+    nulls, low, high = 0, None, None
+    for f in files:
+        meta = f.metadata
+        try:
+            index = f.schema_arrow.get_field_index(name)
+        except KeyError:
+            index = -1
+        if index < 0:  # a column the file lacks: all its rows are null
+            nulls += meta.num_rows
+            continue
+        for g in range(meta.num_row_groups):
+            stats = meta.row_group(g).column(index).statistics
+            if stats is None or stats.null_count is None:
+                return None
+            nulls += stats.null_count
+            if stats.has_min_max:
+                low = stats.min if low is None else min(low, stats.min)
+                high = stats.max if high is None else max(high, stats.max)
+            elif stats.num_values > stats.null_count:
+                return None  # values without bounds: the footers cannot say
+    return _Exact(nulls, low, high)
+
+
+def _partition_stats(
+    files: list[pq.ParquetFile], parts: Sequence[ParquetPart], field: pa.Field
+) -> _Exact | None:
+    """Null count, min and max of a partition column, from the files' folder values."""
+    import pyarrow as pa
+
+    values = []
+    nulls = 0
+    for f, p in zip(files, parts, strict=True):
+        if field.name not in p.partition_values:
+            return None
+        value = p.partition_values[field.name]
+        if value is None:
+            nulls += f.metadata.num_rows
+        else:
+            values.append(pa.scalar(value).cast(field.type).as_py())
+    return _Exact(nulls, min(values, default=None), max(values, default=None))
+
+
+def _column(field: pa.Field, sample: pa.Table, rows: int, exact: _Exact | None) -> ColumnProfile:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = narrow_type(field.type)
+    values = sample.column(field.name) if field.name in sample.column_names else None
+    if values is not None and values.type != kind:  # view types, as some writers store them
+        values = values.cast(kind)
+    sampled = sample.num_rows
+    scale = rows / sampled if sampled else 0.0
+    if exact is not None and exact.nulls is not None:
+        nulls = exact.nulls
+    else:
+        nulls = round((values.null_count if values is not None else sampled) * scale)
+    found = ColumnProfile(
+        name=field.name,
+        type=_type(kind),
+        nulls=nulls,
+        null_fraction=nulls / rows if rows else 0.0,
+    )
+    if values is None or _nested(kind):
         return found
-    found.append(exp.ApproxDistinct(this=column.copy()).as_(_alias(index, "distinct"), quoted=True))
-    if not pa.types.is_boolean(kind) and not pa.types.is_binary(kind):
-        found.append(exp.Min(this=column.copy()).as_(_alias(index, "min"), quoted=True))
-        found.append(exp.Max(this=column.copy()).as_(_alias(index, "max"), quoted=True))
+    low, high = (exact.min, exact.max) if exact is not None else (None, None)
+    if exact is None and _orderable(kind) and values.null_count < len(values):
+        bounds = pc.min_max(values)
+        low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    distinct = int(pc.count_distinct(values, mode="only_valid").as_py())
+    found = replace(found, distinct=distinct, min=low, max=high)
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-        number = exp.cast(column.copy(), exp.DataType.build("DOUBLE"))
-        found.append(exp.Avg(this=number).as_(_alias(index, "mean"), quoted=True))
-        found.append(exp.Stddev(this=number.copy()).as_(_alias(index, "stddev"), quoted=True))
+        numbers = values.cast(pa.float64())
+        found = replace(
+            found,
+            mean=_finite(pc.mean(numbers).as_py()),
+            stddev=_finite(pc.stddev(numbers, ddof=1).as_py()),
+        )
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        length = exp.Length(this=column.copy())
-        found.append(exp.Min(this=length).as_(_alias(index, "min_length"), quoted=True))
-        found.append(exp.Max(this=length.copy()).as_(_alias(index, "max_length"), quoted=True))
+        lengths = pc.min_max(pc.utf8_length(values))
+        found = replace(found, min_length=lengths["min"].as_py(), max_length=lengths["max"].as_py())
+    if 0 < distinct <= TOP_DISTINCT:
+        counted = pc.value_counts(values.drop_null()).to_pylist()
+        top = sorted(
+            ((c["values"], round(int(c["counts"]) * scale)) for c in counted),
+            key=lambda v: (-v[1], str(v[0])),
+        )
+        found = replace(found, top=top[:TOP_VALUES])
     return found
 
 
-def _column(
-    field: pa.Field, index: int, found: Mapping[str, Any], sampled: int, scale: float
-) -> ColumnProfile:
-    def get(what: str) -> Any:
-        return found.get(_alias(index, what))
+def _orderable(kind: pa.DataType) -> bool:
+    import pyarrow as pa
 
-    present = int(get("count") or 0)
-    nulls = round((sampled - present) * scale)
-    distinct = get("distinct")
-    if distinct is not None and scale > 1.0:
-        # A sample sees most of a column's few values, and a fraction of a key's many.
-        distinct = int(distinct) if distinct < present / 2 else round(int(distinct) * scale)
-    rows = round(sampled * scale)
-    return ColumnProfile(
-        name=field.name,
-        type=_type(field.type),
-        nulls=nulls,
-        null_fraction=nulls / rows if rows else 0.0,
-        distinct=None if distinct is None else int(distinct),
-        min=get("min"),
-        max=get("max"),
-        mean=_finite(get("mean")),
-        stddev=_finite(get("stddev")),
-        min_length=get("min_length"),
-        max_length=get("max_length"),
-    )
-
-
-def _top_values(
-    engine: Engine, item: Input, source: exp.Expr, columns: list[str], scale: float
-) -> dict[str, list[tuple[Any, int]]]:
-    """The counts of each value of ``columns`` (which have few), in one query."""
-    parts = [
-        exp.select(
-            exp.Literal.string(name).as_("__column", quoted=True),
-            exp.cast(exp.column(name, quoted=True), exp.DataType.build("VARCHAR")).as_(
-                "__value", quoted=True
-            ),
-            exp.Count(this=exp.Star()).as_("__n", quoted=True),
-        )
-        .from_(source.copy())
-        .where(exp.column(name, quoted=True).is_(exp.null()).not_())
-        .group_by(exp.column(name, quoted=True))
-        for name in columns
-    ]
-    query: exp.Query = parts[0]
-    for part in parts[1:]:
-        query = exp.union(query, part, distinct=False)
-    counted: dict[str, list[tuple[Any, int]]] = {name: [] for name in columns}
-    for row in engine.query(query.sql("duckdb"), {item.name: item}).to_pylist():
-        counted[row["__column"]].append((row["__value"], round(int(row["__n"]) * scale)))
-    return {
-        name: sorted(values, key=lambda v: (-v[1], str(v[0])))[:TOP_VALUES]
-        for name, values in counted.items()
-    }
-
-
-def _with_top(column: ColumnProfile, top: list[tuple[Any, int]]) -> ColumnProfile:
-    from dataclasses import replace
-
-    return replace(column, top=top)
-
-
-def _empty(field: pa.Field, rows: int) -> ColumnProfile:
-    return ColumnProfile(
-        field.name, _type(field.type), nulls=rows, null_fraction=1.0 if rows else 0.0
-    )
-
-
-def _alias(index: int, what: str) -> str:
-    return f"__p{index}_{what}"
+    return not (pa.types.is_boolean(kind) or pa.types.is_binary(kind) or _nested(kind))
 
 
 def _nested(kind: pa.DataType) -> bool:
@@ -259,5 +306,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, bytes):
-        return value.hex()
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return value.hex()
     return value
