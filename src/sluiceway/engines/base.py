@@ -84,6 +84,9 @@ class Input:
     newer_than: tuple[str, Any] | None = None
     """``(column, value)``: read only rows whose column is above the value (an incremental
     step's watermark). Every engine must apply it."""
+    plain_files: bool = False
+    """The files are the whole input, with no Delta log to honour (a step's staged result):
+    an engine may read them directly, partition values from their ``col=value`` folders."""
 
     def dataset(self) -> ds.Dataset:
         """The snapshot as a pyarrow dataset (filtered by :attr:`newer_than`)."""

@@ -77,4 +77,5 @@ def staged_input(staged: Staged, name: str) -> Input:
         partition_by=staged.partition_by,
         open_dataset=staged.dataset,
         size_bytes=sum(f.size for f in staged.files),
+        plain_files=True,
     )
