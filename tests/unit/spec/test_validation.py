@@ -150,6 +150,8 @@ def test_validate_success_summary(make_project, cli) -> None:
         .replace("silver.customers", "silver.customers2")
     )
     files["pipelines/gold.yaml"] = files["pipelines/gold.yaml"].replace("merg", "merge")
+    # validate also checks the SQL's tables: read one the project writes.
+    files["sql/silver/orders.sql"] = "select * from gold.revenue\n"
     root = make_project(files)
     result = cli("--project", str(root), "validate")
     assert result.exit_code == 0, result.output
