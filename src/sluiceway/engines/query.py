@@ -44,6 +44,7 @@ def run_query(
     """
     from sluiceway.engines import open_engine
     from sluiceway.engines.inputs import pin
+    from sluiceway.lake.errors import VersionUnavailableError
     from sluiceway.sql.guard import guard_query
 
     guarded = guard_query(sql, known)
@@ -55,7 +56,16 @@ def run_query(
         instant = table_pin.as_of if table_pin and table_pin.as_of else None
         if version is None and instant is None:
             instant = as_of
-        inputs[name] = pin(lake.table(name), version=version, as_of=instant)
+        try:
+            inputs[name] = pin(lake.table(name), version=version, as_of=instant)
+        except VersionUnavailableError as exc:
+            if instant is None:
+                raise
+            raise VersionUnavailableError(
+                f"{name}: {exc.message}",
+                hint=f"pick a later time, or one of the versions `sluiceway history {name}` "
+                f"lists, written {name}@v<version> in the query",
+            ) from exc
     engine = open_engine(DEFAULT_ENGINE, settings)
     try:
         result = engine.query(text, inputs, limit=limit)

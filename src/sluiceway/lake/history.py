@@ -144,7 +144,7 @@ def version_at(table: DeltaTable, as_of: datetime) -> int:
         since = f" (its first version is from {first.time.isoformat()})" if first else ""
         raise VersionUnavailableError(
             f"the table did not exist at {instant.isoformat()}{since}",
-            hint="pick a later time, or a --version from `sluiceway history`",
+            hint="pick a later time, or one of the versions `sluiceway history` lists",
         )
     return max(candidates)
 

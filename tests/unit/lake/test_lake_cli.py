@@ -174,6 +174,16 @@ def test_show_rows_versions_columns_and_lineage(project: Path, capsys) -> None:
     assert code == 0 and "first 2 rows" in out
 
 
+def test_query_as_of_before_a_table_existed_says_how_to_pin_a_version(project: Path, capsys):
+    query = "SELECT count(*) AS n FROM silver.orders"
+    code, _, err = cli(project, capsys, "query", query, "--as-of", "2000-01-01T00:00:00")
+    text = " ".join(err.split())
+    assert code == 1
+    assert "silver.orders: the table did not exist at 2000-01-01T00:00:00+00:00" in text
+    assert "`sluiceway history silver.orders` lists, written silver.orders@v<version>" in text
+    assert "--version" not in text  # query has no such option
+
+
 def test_hidden_lineage_setting_applies_to_show_and_query(project: Path, capsys) -> None:
     settings = project / "sluiceway.yaml"
     settings.write_text(
