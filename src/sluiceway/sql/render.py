@@ -36,6 +36,13 @@ from sluiceway.sql.errors import SqlError
 
 _TEMPLATE_FILE = "<template>"
 
+UNSET_HINTS = {
+    "partition": "pass --partition to `sluiceway run`, or write the SQL for runs without "
+    "one inside {% if run.partition is defined %} … {% endif %}",
+}
+"""What to do when SQL uses a ``run`` value this run does not have (given as None): such a
+variable is an error naming it, never the text ``None``."""
+
 
 class Namespace:
     """``params``/``run`` as templates see them: keys by attribute or by index, nothing else.
@@ -44,12 +51,16 @@ class Namespace:
     ``items``, and would not know its own name for error messages.
     """
 
-    def __init__(self, label: str, values: Mapping[str, Any]) -> None:
+    def __init__(
+        self, label: str, values: Mapping[str, Any], *, unset: Mapping[str, str] | None = None
+    ) -> None:
         self._label = label
         self._values = {
             key: Namespace(f"{label}.{key}", value) if isinstance(value, Mapping) else value
             for key, value in values.items()
         }
+        self._unset = dict(unset or {})
+        """Names that exist but have no value here, each with what to do about it."""
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -83,9 +94,11 @@ class _Undefined(StrictUndefined):
         if self._undefined_hint:  # the sandbox explains its refusals this way
             return self._undefined_hint
         owner, name = self._undefined_obj, self._undefined_name
+        if isinstance(owner, Namespace) and name in owner._unset:
+            return f"{owner._label}.{name} is not set: this run has no {name}"
         if isinstance(owner, Namespace):
             label = owner._label
-            hint = did_you_mean(name, list(owner))
+            hint = did_you_mean(name, [*owner, *owner._unset])
             if hint:  # did you mean 'country'? → did you mean 'params.country'?
                 hint = hint.replace("'", f"'{label}.", 1)
             defined = ", ".join(f"{label}.{key}" for key in sorted(owner)) or "none"
@@ -154,14 +167,21 @@ def render_sql(
         raise SqlError(
             f"template syntax error: {exc.message}", path=path, line=exc.lineno, source=text
         ) from None
+    values = dict(run or {})
+    unset = {key: UNSET_HINTS.get(key, "") for key, value in values.items() if value is None}
     try:
         return template.render(
-            params=Namespace("params", params or {}), run=Namespace("run", run or {})
+            params=Namespace("params", params or {}),
+            run=Namespace("run", {k: v for k, v in values.items() if k not in unset}, unset=unset),
         )
     except _RENDER_ERRORS as exc:
         message = str(exc) if isinstance(exc, UndefinedError | SqlLiteralError) else None
         line = _template_line(exc)
-        column, length = _variable_position(text, line, str(exc))
+        variable = _variable_of(str(exc))
+        column, length = _variable_position(text, line, variable)
+        hint = None
+        if variable is not None and variable.startswith("run."):
+            hint = unset.get(variable.removeprefix("run.")) or None
         raise SqlError(
             message or f"template error: {exc}",
             path=path,
@@ -169,6 +189,7 @@ def render_sql(
             column=column,
             source=text,
             length=length,
+            hint=hint,
         ) from None
 
 
@@ -184,15 +205,22 @@ _RENDER_ERRORS = (
 )
 
 
-def _variable_position(text: str, line: int | None, message: str) -> tuple[int | None, int]:
+def _variable_of(message: str) -> str | None:
+    """The variable an undefined-variable or unset-variable message names."""
+    if message.startswith("undefined variable "):
+        return message.removeprefix("undefined variable ").split(" ", 1)[0]
+    head, sep, _ = message.partition(" is not set: ")
+    return head if sep else None
+
+
+def _variable_position(text: str, line: int | None, variable: str | None) -> tuple[int | None, int]:
     """Column and length of the undefined variable on its line, for the caret.
 
     Jinja's errors carry a line but no column; the variable's name is looked up on that line
     (None when it is not there verbatim, e.g. written as ``params['x']``).
     """
-    if line is None or not message.startswith("undefined variable "):
+    if line is None or variable is None:
         return None, 1
-    variable = message.removeprefix("undefined variable ").split(" ", 1)[0]
     lines = text.splitlines()
     found = lines[line - 1].find(variable) if line <= len(lines) else -1
     return (found + 1, len(variable)) if found >= 0 else (None, 1)

@@ -183,3 +183,25 @@ def test_a_step_cannot_read_files_through_sql(seeded, tmp_path) -> None:
         seeded.run("gold")
     assert str(caught.value).startswith("sql/a.sql:1:15: table function read_csv() is not allowed")
     assert not seeded.lake().table("gold.a").exists()
+
+
+def test_run_partition_renders_the_partition_and_is_an_error_without_one(seeded) -> None:
+    seeded.write(
+        "pipelines/daily.yaml",
+        "name: daily\nsteps:\n  - {name: part, type: sql, sql: sql/part.sql, table: gold.part}\n",
+    )
+    seeded.write(
+        "sql/part.sql",
+        "SELECT order_id FROM raw.orders\nWHERE country = '{{ run.partition }}'\n",
+    )
+    report = seeded.run("daily", partition="fr")
+    assert report.status == "succeeded", report.steps
+    ids = seeded.lake().table("gold.part").read().column("order_id").to_pylist()
+    assert sorted(ids) == [1, 2, 4]
+    # Without --partition the SQL does not silently compare with 'None'.
+    with pytest.raises(SqlError) as caught:
+        seeded.run("daily")
+    error = caught.value
+    assert (error.path, error.line, error.column) == ("sql/part.sql", 2, 21)
+    assert "run.partition is not set: this run has no partition" in error.message
+    assert "--partition" in (error.hint or "")

@@ -106,3 +106,20 @@ def test_the_sandbox_refuses_python_internals() -> None:
 def test_a_value_without_a_literal_is_an_error() -> None:
     with pytest.raises(SqlError, match="has no SQL literal"):
         render_sql("{{ params.x | sql }}", params={"x": float("nan")})
+
+
+def test_a_run_value_the_run_lacks_is_an_error_not_the_text_none() -> None:
+    run = {"id": "r1", "partition": None}
+    with pytest.raises(SqlError) as caught:
+        render_sql("SELECT *\nFROM raw.t WHERE day = '{{ run.partition }}'", run=run, path="a.sql")
+    error = caught.value
+    assert (error.line, error.column, error.length) == (2, 28, 13)
+    assert error.message == "run.partition is not set: this run has no partition"
+    assert "--partition" in (error.hint or "")
+    # SQL written for runs with and without a partition tests whether it is defined.
+    text = "SELECT 1{% if run.partition is defined %} WHERE d = {{ run.partition | sql }}"
+    text += "{% endif %}"
+    assert render_sql(text, run=run) == "SELECT 1"
+    assert render_sql(text, run={"partition": "2026-05-01"}) == "SELECT 1 WHERE d = '2026-05-01'"
+    with pytest.raises(SqlError, match=r"did you mean 'run\.partition'"):
+        render_sql("SELECT {{ run.partiton }}", run=run)
