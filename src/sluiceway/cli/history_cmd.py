@@ -18,6 +18,7 @@ HISTORY_COLUMNS = (
     "files +",
     "files -",
     "batch",
+    "watermark",
 )
 
 TableArg = Annotated[str, typer.Argument(help="Table as layer.name, e.g. silver.orders.")]
@@ -38,7 +39,7 @@ def history(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List a table's versions, newest first: operation, run, rows and files changed."""
+    """List a table's versions, newest first: operation, run, rows, files and watermark."""
     from sluiceway.cli.render import print_json, print_rows
     from sluiceway.cli.tables_cmd import lake_session
     from sluiceway.lake import history as lake_history
@@ -60,6 +61,7 @@ def history(
             "files +": e.files_added,
             "files -": e.files_removed,
             "batch": f"{e.app_id}#{e.batch}" if e.app_id else None,
+            "watermark": e.watermark_text,
         }
         for e in entries
     ]

@@ -14,6 +14,7 @@ a table whose reads fail.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 RUN_ID_KEY = "sluiceway.run_id"
 APP_ID_KEY = "sluiceway.app_id"
 BATCH_KEY = "sluiceway.batch"
+WATERMARK_KEY = "sluiceway.watermark"
+"""An incremental step's watermark, JSON: ``{"column": …, "type": …, "value": …}``."""
 
 STAGED_COUNTS = {
     "rows_added": "sluiceway.rows_added",
@@ -74,6 +77,19 @@ class HistoryEntry:
     files_removed: int | None = None
     app_id: str | None = None
     batch: int | None = None
+    watermark: dict[str, Any] | None = None
+    """The watermark an incremental step committed with these rows (``column``, ``value``)."""
+
+    @property
+    def watermark_text(self) -> str | None:
+        """The watermark as one short line: ``updated_at=2026-05-01T03:00:00+00:00``, or
+        the input versions read (``raw.events@3``) for ``incremental: {by: version}``."""
+        if self.watermark is None:
+            return None
+        value = self.watermark.get("value")
+        if isinstance(value, dict) and isinstance(value.get("versions"), dict):
+            return ", ".join(f"{name}@{v}" for name, v in sorted(value["versions"].items()))
+        return f"{self.watermark.get('column')}={value}"
 
     def to_json(self) -> dict[str, Any]:
         """The entry as a JSON object (time in ISO 8601, UTC)."""
@@ -119,7 +135,19 @@ def entry_from_commit(commit: Mapping[str, Any]) -> HistoryEntry:
         files_removed=count(_FILES_REMOVED, "files_removed"),
         app_id=commit.get(APP_ID_KEY),
         batch=int(batch) if batch is not None and str(batch).isdigit() else None,
+        watermark=_watermark(commit.get(WATERMARK_KEY)),
     )
+
+
+def _watermark(recorded: Any) -> dict[str, Any] | None:
+    """The recorded watermark as an object (None when the commit has none or it is unreadable)."""
+    if recorded is None:
+        return None
+    try:
+        value = json.loads(str(recorded))
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _metric(metrics: Mapping[str, Any], names: Sequence[str]) -> int | None:

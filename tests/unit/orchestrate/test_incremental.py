@@ -115,3 +115,58 @@ def test_by_version_refuses_when_upstream_rows_were_rewritten(workspace) -> None
     report = workspace.run("silver")
     assert report.status == "failed"
     assert "raw.events version 1 (WRITE) removed or rewrote rows" in (report.steps[0].error or "")
+
+
+def test_history_shows_each_commits_watermark(workspace, monkeypatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from sluiceway.cli.context import state
+    from sluiceway.cli.main import app
+
+    workspace.write(
+        "pipelines/raw.yaml",
+        "name: raw\nsteps:\n  - {name: e, type: sql, query: SELECT 1 AS id, table: raw.events}\n",
+    )
+    workspace.write("pipelines/silver.yaml", PIPELINE)
+    workspace.seed("raw.events", _events([1, 2], [1, 2]), batch=1)
+    assert workspace.run("silver").status == "succeeded"
+    workspace.seed("raw.events", _events([3], [3]), batch=2)
+    assert workspace.run("silver").status == "succeeded"
+
+    for name in ("project_dir", "env", "_project"):
+        monkeypatch.setattr(state, name, getattr(state, name))
+    monkeypatch.setattr(state, "_store", workspace.store)
+    runner = CliRunner()
+    project = ["--project", str(workspace.root)]
+    listed = runner.invoke(app, [*project, "history", "silver.events", "--json"])
+    assert listed.exit_code == 0, listed.output
+    marks = [entry["watermark"] for entry in json.loads(listed.output)]
+    assert marks == [
+        {"column": "updated_at", "type": "timestamp", "value": "2026-05-01T03:00:00+00:00"},
+        {"column": "updated_at", "type": "timestamp", "value": "2026-05-01T02:00:00+00:00"},
+    ]
+    from sluiceway.cli import render
+
+    monkeypatch.setattr(render.console, "_width", 300)  # one line per version
+    shown = runner.invoke(app, [*project, "history", "silver.events"])
+    assert shown.exit_code == 0, shown.output
+    assert "updated_at=2026-05-01T03:00:00+00:00" in shown.output
+    assert "updated_at=2026-05-01T02:00:00+00:00" in shown.output
+
+
+def test_history_shows_the_input_versions_of_an_incremental_step_by_version(
+    workspace, monkeypatch
+) -> None:
+    from sluiceway.lake.history import history
+
+    workspace.write(
+        "pipelines/raw.yaml",
+        "name: raw\nsteps:\n  - {name: e, type: sql, query: SELECT 1 AS id, table: raw.events}\n",
+    )
+    workspace.write("pipelines/silver.yaml", BY_VERSION.replace("id, day", "id"))
+    workspace.seed("raw.events", pa.table({"id": pa.array([1], pa.int64())}), batch=1)
+    assert workspace.run("silver").status == "succeeded"
+    entry = history(workspace.lake().table("silver.events").delta(), 1)[0]
+    assert entry.watermark_text == "raw.events@0"

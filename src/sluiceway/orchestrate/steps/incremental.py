@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from sluiceway.lake.history import WATERMARK_KEY
+
 if TYPE_CHECKING:
     from sluiceway.engines.base import Engine, Input
     from sluiceway.lake.table import LakeTable
 
-WATERMARK_KEY = "sluiceway.watermark"
 HISTORY_DEPTH = 1000
 """How many recent commits are searched for the step's last watermark."""
 
