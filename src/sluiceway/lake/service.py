@@ -29,7 +29,7 @@ from sluiceway.lake.materializations.writing import Replay, Rows, TableTarget, o
 from sluiceway.lake.names import TableName
 from sluiceway.lake.registration import TableOptions, definition
 from sluiceway.lake.schema_policy import plan_write
-from sluiceway.lake.streams import as_reader, conform
+from sluiceway.lake.streams import as_reader, conform, without_views
 from sluiceway.lake.table import LakeTable
 
 if TYPE_CHECKING:
@@ -174,7 +174,7 @@ class Lake:
         if already_committed(existing, ctx):
             assert existing is not None
             return CommitResult(str(target.name), existing.version(), kind, skipped=True)
-        reader = with_lineage(as_reader(data), ctx)
+        reader = with_lineage(without_views(as_reader(data)), ctx)
         writer = materializer(kind)
         plan = plan_write(
             str(target.name),
@@ -189,7 +189,7 @@ class Lake:
         if isinstance(data, pa.Table | pa.RecordBatch):
             # In memory already: a retry reads it again instead of spooling a copy to disk.
             def again() -> pa.RecordBatchReader:
-                return conform(with_lineage(as_reader(data), ctx), plan.write_schema)
+                return conform(with_lineage(without_views(as_reader(data)), ctx), plan.write_schema)
 
             rows = Replay.repeatable(again)
         result = writer.write(target, rows, ctx, materialization)

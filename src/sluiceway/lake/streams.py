@@ -71,3 +71,30 @@ def conform(data: pa.RecordBatchReader, schema: pa.Schema) -> pa.RecordBatchRead
             yield pa.RecordBatch.from_arrays(columns, schema=schema)
 
     return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def without_views(data: pa.RecordBatchReader) -> pa.RecordBatchReader:
+    """``data`` with string and binary *view* columns as plain strings and binaries.
+
+    Polars, DataFusion and some Parquet writers hand over view types; stored as such in a
+    table's files, they make every later pyarrow filter on those columns fail (pyarrow has
+    no comparison kernels for them), so the lake writes plain types. Other types pass.
+    """
+    schema = data.schema
+    plain = pa.schema([f.with_type(_plain(f.type)) for f in schema], metadata=schema.metadata)
+    if plain.equals(schema, check_metadata=False):
+        return data
+    return pa.RecordBatchReader.from_batches(plain, (b.cast(plain) for b in data))
+
+
+def _plain(kind: pa.DataType) -> pa.DataType:
+    if pa.types.is_string_view(kind):
+        return pa.string()
+    if pa.types.is_binary_view(kind):
+        return pa.binary()
+    if pa.types.is_struct(kind):
+        return pa.struct([f.with_type(_plain(f.type)) for f in kind])
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        item = kind.value_field.with_type(_plain(kind.value_type))
+        return pa.list_(item) if pa.types.is_list(kind) else pa.large_list(item)
+    return kind

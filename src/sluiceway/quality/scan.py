@@ -168,13 +168,22 @@ def _measure(check: Check, scope: exp.Expr | None, path: str) -> tuple[Kind, exp
     fails = _fails(check, path)
     if fails is not None:
         return "failing_rows", _count(exp.and_(scope, exp.paren(fails)) if scope else fails)
+    if check.type == "unique" and len(check.columns) == 1:
+        # count(x) and count(DISTINCT x) both skip nulls: no filter needed.
+        key = _col(check.columns[0])
+        count: exp.Expr = exp.Count(this=key)
+        distinct: exp.Expr = exp.Count(this=exp.Distinct(expressions=[key.copy()]))
+        if scope is not None:
+            count = exp.Filter(this=count, expression=exp.Where(this=scope))
+            distinct = exp.Filter(this=distinct, expression=exp.Where(this=scope.copy()))
+        return "failing_rows", exp.Sub(this=count, expression=distinct)
     if check.type == "unique":
         keys = [_col(c) for c in check.columns]
         complete = exp.and_(*[k.is_(exp.null()).not_() for k in keys])
         scoped = exp.and_(scope, complete) if scope else complete
-        key = keys[0] if len(keys) == 1 else exp.Tuple(expressions=keys)
+        row = exp.Tuple(expressions=keys)
         distinct = exp.Filter(
-            this=exp.Count(this=exp.Distinct(expressions=[key])), expression=exp.Where(this=scoped)
+            this=exp.Count(this=exp.Distinct(expressions=[row])), expression=exp.Where(this=scoped)
         )
         return "failing_rows", exp.Sub(this=_count(scoped), expression=distinct)
     if check.type == "row_count":
@@ -193,12 +202,17 @@ def _measure(check: Check, scope: exp.Expr | None, path: str) -> tuple[Kind, exp
 
 
 def _fails(check: Check, path: str) -> exp.Expr | None:
-    """The row-level failure condition of ``check`` (nulls pass unless ``not_null``)."""
+    """The row-level failure condition of ``check`` (nulls pass unless ``not_null``).
+
+    A comparison with a NULL is NULL, which every use of these predicates treats as "does
+    not fail" (``FILTER``, ``WHERE``, ``coalesce(…, false)``): no ``IS NOT NULL`` guard is
+    needed, and the scan stays as lean as one written by hand.
+    """
     if check.type == "not_null":
         return exp.or_(*[_col(c).is_(exp.null()) for c in check.columns])
     if check.type == "accepted_values":
         allowed = exp.In(this=_col(check.column), expressions=[_literal(v) for v in check.values])
-        return exp.and_(_col(check.column).is_(exp.null()).not_(), exp.not_(allowed))
+        return exp.not_(allowed)
     if check.type == "range":
         value = _col(check.column)
         outside: list[exp.Expr] = []
@@ -210,12 +224,12 @@ def _fails(check: Check, path: str) -> exp.Expr | None:
             high = _literal(check.max)
             outside.append(exp.GT(this=value, expression=high) if check.max_inclusive
                            else exp.GTE(this=value, expression=high))  # fmt: skip
-        return exp.and_(value.is_(exp.null()).not_(), exp.paren(exp.or_(*outside)))
+        return exp.paren(exp.or_(*outside)) if len(outside) > 1 else outside[0]
     if check.type == "regex":
         matches = exp.func(
             "regexp_full_match", _col(check.column), exp.Literal.string(check.pattern)
         )
-        return exp.and_(_col(check.column).is_(exp.null()).not_(), exp.not_(matches))
+        return exp.not_(matches)
     if check.type == "expression":
         holds = exp.func("coalesce", exp.paren(_expression(check.expr, path)), exp.false())
         return exp.not_(holds)

@@ -260,3 +260,27 @@ def test_table_options_inherit_the_pipelines_owner_and_keep_the_whole_retention(
     assert lake.options("raw.orders").owner == "data-platform"  # the ingest template's owner
     assert lake.options("gold.daily_revenue").owner == "analytics"
     assert lake.options("silver.orders").retention == "730d on order_date, archived"
+
+
+def test_view_typed_input_is_stored_as_plain_strings(lake_storage: Any) -> None:
+    """A stored string_view would make every later pyarrow string filter on it fail."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    lake = Lake(lake_storage)
+    data = pa.table(
+        {
+            "id": pa.array([1, 2], pa.int64()),
+            "kind": pa.array(["a", "b"], pa.string_view()),
+            "tags": pa.array([["x"], ["y"]], pa.list_(pa.string_view())),
+        }
+    )
+    lake.write("raw.views", data, "append", WriteContext("r", "a", 1))
+    table = lake.table("raw.views")
+    assert table.read(filter=pc.field("kind") == "b").column("id").to_pylist() == [2]
+    filesystem = lake_storage.filesystem(table.uri)
+    for path in pa.table(table.delta().get_add_actions(flatten=True)).column("path").to_pylist():
+        with filesystem.open_input_file(path) as handle:
+            stored = pq.read_schema(handle)
+        assert stored.field("kind").type == pa.string()
+        assert stored.field("tags").type == pa.list_(pa.string())
