@@ -81,6 +81,8 @@ class Audit:
     quarantined: int = 0
     queries: int = 0
     """Queries the gate ran on the engine (the scan, lookups, the row-level pass)."""
+    rows: pa.Table | None = None
+    """The quarantined rows, when the caller writes them itself (``write_quarantine=False``)."""
 
 
 @dataclass
@@ -136,6 +138,7 @@ def audit(
     where: Where,
     batch: WriteContext,
     output: Output,
+    write_quarantine: bool = True,
 ) -> Audit:
     """Run ``checks`` on ``staged``; quarantine ``error`` rows; raise on a ``block`` failure.
 
@@ -147,6 +150,9 @@ def audit(
         where: the lake, the metadata store and the run the step belongs to.
         batch: the step's batch: quarantined rows commit under it.
         output: how the step's result was staged (folder, layout, file settings).
+        write_quarantine: append the failing rows to ``<table>__quarantine`` here; without
+            it they are returned in :attr:`Audit.rows`, for an ingest step to record them
+            with their file in its own quarantine.
 
     Raises:
         GateBlocked: a ``block`` check (in ``enforce`` mode) failed; results are recorded
@@ -181,6 +187,8 @@ def audit(
     if quarantine.num_rows == 0:
         return Audit(staged, results, queries=session.queries)
     kept = _restage(session, source, routed, staged, output)
+    if not write_quarantine:
+        return Audit(kept, results, quarantine.num_rows, session.queries, quarantine)
     where.lake.write(f"{table}__quarantine", quarantine, "append", batch)
     return Audit(kept, results, quarantine.num_rows, queries=session.queries)
 

@@ -22,6 +22,8 @@ class Loaded:
     file: LandingFile
     record: FileRecord
     result: FileResult
+    label: str | None = None
+    """The ``_sw_source`` its rows carry (its path and line range)."""
 
 
 @dataclass

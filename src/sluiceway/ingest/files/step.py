@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sluiceway.ingest.files.batches import BatchReport, Loaded, outcome
+from sluiceway.ingest.files.checked import failed_checks
 from sluiceway.ingest.files.digest import declared_compression, sha256_checked
 from sluiceway.ingest.files.landing import Landing, LandingFile
 from sluiceway.ingest.files.quarantine import quarantine_rows, write_quarantine
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 
     from sluiceway.ingest.files.contract import Contract
     from sluiceway.lake.commit import CommitResult, WriteContext
-    from sluiceway.lake.staged import Output
+    from sluiceway.lake.staged import Output, Staged
     from sluiceway.meta.ledger import FileRecord, LedgerRepo
     from sluiceway.orchestrate.context import StepContext
     from sluiceway.spec.sources import FilesSource
@@ -192,7 +193,7 @@ def _load(
             each = replace(output, directory=str(folder))
             try:
                 with landing.local_path(file) as path:
-                    digest, result = _parse(con, path, file, source, contract, each, loaded)
+                    digest, result, label = _parse(con, path, file, source, contract, each, loaded)
             except NewColumns:
                 shutil.rmtree(folder, ignore_errors=True)
                 rest = pending[index:]
@@ -224,10 +225,14 @@ def _load(
             _publish(folder, Path(output.directory))
             if contract is None:
                 contract = result.contract
-            loaded.append(Loaded(file, record, result))
-            quarantine += quarantine_rows(file, result)
+            loaded.append(Loaded(file, record, result, label))
+        staged = None
+        if loaded and schemas:
+            staged, loaded = _audit(step, ctx, batch, output, loaded, schemas)
+        for item in loaded:
+            quarantine += quarantine_rows(item.file, item.result)
         quarantined = write_quarantine(step, ctx, batch, quarantine)
-        commit = _commit(step, ctx, batch, output, loaded, schemas)
+        commit = _commit(step, ctx, batch, output, loaded, schemas, staged)
     version = commit.version if commit is not None else None
     for item in loaded:
         ledger.mark_loaded(
@@ -250,8 +255,8 @@ def _parse(
     contract: Contract | None,
     output: Output,
     loaded: list[Loaded],
-) -> tuple[str, FileResult]:
-    """Hash the file (on another thread) while it is parsed and staged."""
+) -> tuple[str, FileResult, str]:
+    """Hash the file (on another thread) while it is parsed and staged; its rows' label."""
     from sluiceway.ingest.files.formats import stage_file
 
     compression = declared_compression(file, source)
@@ -264,7 +269,7 @@ def _parse(
         found, problem = digest.result()
         if problem is not None:
             raise FileUnreadable(f"{file.path}: {problem}", hint=DAMAGED)
-        return found, result
+        return found, result, label
 
 
 def _label(path: Path, file: LandingFile, source: FilesSource, compression: str) -> str:
@@ -324,10 +329,12 @@ def _commit(
     output: Output,
     loaded: list[Loaded],
     schemas: list[pa.Schema],
+    staged: Staged | None = None,
 ) -> CommitResult | None:
     """Commit the staged rows with each file's counts in the commit's metadata.
 
-    ``schemas``: the staged schema of each loaded file, in load order.
+    ``schemas``: the staged schema of each loaded file, in load order. ``staged``: the
+    files to commit when the checks re-staged the passing rows (else the output folder's).
     """
     from sluiceway.engines.staging import list_staged
 
@@ -346,7 +353,8 @@ def _commit(
         if not ctx.lake.table(step.table).exists():
             return None  # nothing to create a table from: only bad or empty files
         return ctx.lake.write(step.table, _empty(ctx, step), step.materialization, tagged)
-    staged = list_staged(output, _batch_schema(schemas, output))
+    if staged is None:
+        staged = list_staged(output, _batch_schema(schemas, output))
     try:
         return ctx.lake.commit_staged(step.table, staged, step.materialization, tagged)
     except SchemaPolicyError as exc:
@@ -358,6 +366,47 @@ def _commit(
             "a column needs schema_policy: evolve on the table); the files are loaded by the "
             "next run once the contract fits",
         ) from exc
+
+
+def _audit(
+    step: IngestStep,
+    ctx: StepContext,
+    batch: WriteContext,
+    output: Output,
+    loaded: list[Loaded],
+    schemas: list[pa.Schema],
+) -> tuple[Staged | None, list[Loaded]]:
+    """Run the table's checks on the batch's staged rows before anything is committed.
+
+    Rows failing an ``error`` check join the files' own bad rows in the quarantine — the
+    file they came from (their ``_sw_source``), the check's column, which checks they
+    failed and the row as JSON — and the files' counts move with them, so
+    ``rows_read = rows_loaded + rows_quarantined`` still holds per file. A ``block``
+    failure stops the step with nothing committed; the batch is redone by the next run.
+    """
+    from sluiceway.engines.staging import list_staged
+    from sluiceway.orchestrate.steps.gated import checks_of
+    from sluiceway.quality.gate import Where, audit
+
+    checks = checks_of(step, ctx)
+    if not checks:
+        return None, loaded
+    staged = list_staged(output, _batch_schema(schemas, output))
+    where = Where(ctx.lake, ctx.store, ctx.run.id, ctx.pipeline.name, step.name)
+    engine = ctx.engines.get("duckdb")
+    verdict = audit(
+        engine,
+        staged,
+        checks,
+        table=step.table,
+        where=where,
+        batch=batch,
+        output=output,
+        write_quarantine=False,
+    )
+    if verdict.rows is None or verdict.rows.num_rows == 0:
+        return verdict.staged, loaded
+    return verdict.staged, failed_checks(verdict.rows, loaded, checks)
 
 
 def _staged_schemas(folder: Path) -> list[pa.Schema]:
