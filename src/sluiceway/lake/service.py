@@ -199,10 +199,13 @@ class Lake:
         return result
 
     @contextmanager
-    def staging(self, table: str | TableName, ctx: WriteContext) -> Iterator[Output]:
+    def staging(
+        self, table: str | TableName, ctx: WriteContext, *, root: str | None = None
+    ) -> Iterator[Output]:
         """A staging folder and file settings for an engine computing batch ``ctx`` of ``table``.
 
         The output carries the batch's lineage columns as constants for the engine to project.
+        ``root``: where the engine needs its staging folder (one its workers share).
 
         The folder (and whatever an unpublished result left in it) is deleted on exit.
         """
@@ -210,7 +213,7 @@ class Lake:
         from sluiceway.lake.staged import Output, staging_area
 
         target = self.target(table)
-        with staging_area(target) as folder:
+        with staging_area(target, root) as folder:
             yield Output(
                 directory=folder,
                 partition_by=self._partition_by(target),

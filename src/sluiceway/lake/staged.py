@@ -112,13 +112,20 @@ class Staged:
 
 
 @contextmanager
-def staging_area(target: Target) -> Iterator[str]:
+def staging_area(target: Target, root: str | None = None) -> Iterator[str]:
     """An empty local folder to stage ``target``'s next commit in; deleted afterwards.
+
+    ``root``: where to make it instead (a folder an engine's executors share); by default
+    inside a local table's folder, so that publishing a file is a rename.
 
     Whatever is still in it on exit (everything, after a failure; nothing, after a
     publish that moved the files) is removed.
     """
-    if target.storage.is_local:
+    if root is not None:
+        folder = Path(root) / uuid.uuid4().hex
+        folder.mkdir(parents=True)
+        path = str(folder)
+    elif target.storage.is_local:
         base = Path(target.uri.removeprefix("file://")) / STAGING_FOLDER
         base.mkdir(parents=True, exist_ok=True)
         folder = base / uuid.uuid4().hex

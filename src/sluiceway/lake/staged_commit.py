@@ -15,6 +15,7 @@ reloaded table; the published files are immutable, so a retry reuses them.
 
 from __future__ import annotations
 
+import errno
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -92,6 +93,18 @@ def commit_staged(
     return retry_on_conflict(attempt, what=f"{kind} to {target.name}")
 
 
+def _move(source: Path, destination: Path) -> None:
+    """A rename; a copy then delete when the staging folder is on another disk (a share)."""
+    import shutil
+
+    try:
+        source.replace(destination)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        shutil.move(str(source), str(destination))
+
+
 def _fits(target: TableTarget, table: DeltaTable | None, staged: Staged, kind: str) -> bool:
     """True when the files can be committed as they are: same columns, types and layout."""
     import pyarrow as pa
@@ -136,7 +149,7 @@ def _publish(target: TableTarget, staged: Staged) -> _Published:
         if filesystem is None:
             destination = root / item.path
             destination.parent.mkdir(parents=True, exist_ok=True)
-            source.replace(destination)
+            _move(source, destination)
         else:
             import pyarrow.fs as pafs
 

@@ -174,6 +174,13 @@ class SparkSettings(SpecModel):
         "or a Spark Connect server `sc://host:15002`.",
     )
     app_name: str = Field("sluiceway", description="Application name shown by Spark.")
+    staging_dir: str | None = Field(
+        None,
+        description="A folder the driver and every executor see at the same path (a shared "
+        "volume: NFS, a ReadWriteMany volume on Kubernetes), where Spark writes a step's "
+        "result before the lake commits it. Needed with a `spark://`, `k8s://` or `yarn` "
+        "master; default: next to the table, which only local Spark can write.",
+    )
     conf: dict[str, str] = Field(
         default_factory=dict,
         description="Extra Spark configuration, e.g. `spark.executor.memory: 4g`.",

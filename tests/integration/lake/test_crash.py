@@ -1,4 +1,5 @@
-"""A writer killed with SIGKILL at random moments, restarted until done: exactly-once holds."""
+"""A writer killed with SIGKILL at random moments, restarted until done: exactly-once holds,
+and after every kill the table reads and holds exactly the batches committed so far."""
 
 from __future__ import annotations
 
@@ -17,6 +18,17 @@ pytestmark = pytest.mark.slow
 
 TABLE, APP_ID = "raw.events", "crash/writer"
 BATCHES, ROWS, KILLS = 50, 1_000, 5
+
+
+def readable_after_kill(storage: Any) -> None:
+    """Right after a kill the table reads, and holds exactly the batches it committed."""
+    table = Lake(storage).table(TABLE)
+    if not table.exists():
+        return  # killed before the first commit
+    committed = table.delta().transaction_version(APP_ID) or 0
+    assert table.count() == committed * ROWS
+    batches = table.read(columns=["batch"]).column("batch")
+    assert set(batches.to_pylist()) == set(range(1, committed + 1))
 
 
 def test_a_killed_writer_resumes_without_losing_or_duplicating_rows(
@@ -50,6 +62,7 @@ def test_a_killed_writer_resumes_without_losing_or_duplicating_rows(
         writer.stderr.close()
         if line.startswith("done"):
             break
+        readable_after_kill(lake_storage)
     elapsed = time.monotonic() - started
 
     table = Lake(lake_storage).table(TABLE)

@@ -63,3 +63,32 @@ def test_a_pipeline_runs_on_spark_with_the_same_results(seeded) -> None:
         {"customer_id": 10, "total": 12.5},
         {"customer_id": 30, "total": 3.25},
     ]
+
+
+def test_spark_stages_in_a_shared_folder_when_one_is_set(seeded, tmp_path) -> None:
+    """On a cluster, results are staged where every node sees them, then published."""
+    require_service("Spark (pyspark and Java)", probe_spark)
+    shared = tmp_path / "shared-staging"
+    shared.mkdir()
+    settings = "name: shop\nengines:\n  spark:\n    master: local[2]\n"
+    settings += f"    staging_dir: {shared}\n    conf:\n"
+    settings += "".join(f"      {k}: '{v}'\n" for k, v in TEST_CONF.items())
+    (seeded.root / "sluiceway.yaml").write_text(settings, encoding="utf-8")
+    seeded.write("pipelines/silver.yaml", PIPELINE)
+    seeded.write("sql/orders.sql", "SELECT order_id, customer_id, amount FROM raw.orders\n")
+    report = seeded.run("silver", engine="spark")
+    assert report.status == "succeeded", [s.error for s in report.steps]
+    assert seeded.lake().table("silver.orders").count() == 4
+    assert list(shared.iterdir()) == []  # every staging folder published, then removed
+
+
+def test_a_cluster_master_without_a_shared_folder_is_refused_before_starting() -> None:
+    from sluiceway.engines.errors import NotSupportedError
+    from sluiceway.engines.spark.engine import SparkEngine
+    from sluiceway.lake.staged import Output
+    from sluiceway.spec.settings import SparkSettings
+
+    engine = SparkEngine(SparkSettings(master="k8s://https://cluster:6443"))
+    with pytest.raises(NotSupportedError, match="staging_dir"):
+        engine.stage("SELECT 1 AS x", {}, Output(directory="/tmp/nowhere"))
+    assert engine._session is None  # refused without starting Spark

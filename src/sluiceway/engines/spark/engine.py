@@ -67,8 +67,25 @@ class SparkEngine:
             with _translated(views):
                 return conform_result(frame.toArrow())
 
+    @property
+    def staging_root(self) -> str | None:
+        """The shared folder results must be staged in (None: the lake's default place)."""
+        return self.settings.staging_dir
+
     def stage(self, sql: str, inputs: Mapping[str, Input], output: Output) -> Staged:
-        """Run a SELECT and write its rows as zstd Parquet into ``output.directory``."""
+        """Run a SELECT and write its rows as zstd Parquet into ``output.directory``.
+
+        Raises:
+            NotSupportedError: the master is a cluster and no shared ``staging_dir`` is
+                set: executors would write to their own disks, out of the driver's sight.
+        """
+        if _cluster(self.settings.master) and self.settings.staging_dir is None:
+            raise NotSupportedError(
+                f"Spark on {self.settings.master} cannot stage a result: its executors "
+                "write to their own disks",
+                hint="set engines.spark.staging_dir to a folder the driver and every "
+                "executor mount at the same path",
+            )
         with self._frame(sql, inputs) as (frame, views), _translated(views):
             return staging.write(staging.layout(frame, output), output)
 
@@ -100,6 +117,11 @@ class SparkEngine:
         finally:
             for view in views.values():
                 spark.catalog.dropTempView(view)
+
+
+def _cluster(master: str) -> bool:
+    """Whether executors run on other machines than this process (not local, not Connect)."""
+    return master.startswith(("spark://", "k8s://")) or master == "yarn"
 
 
 def transpile(sql: str, inputs: Mapping[str, Input] | None = None) -> str:

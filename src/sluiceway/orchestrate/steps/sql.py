@@ -98,7 +98,8 @@ class SqlStepExecutor:
         if step.incremental is not None:
             inputs, batch = self._incremental(step, ctx, inputs, batch)
         lake = ctx.lake
-        with lake.staging(step.table, batch) as output:
+        root = getattr(engine, "staging_root", None)
+        with lake.staging(step.table, batch, root=root) as output:
             staged = engine.stage(rendered, inputs, output)
             checks = checks_of(step, ctx)
             if checks:
