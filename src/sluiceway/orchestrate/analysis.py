@@ -10,6 +10,7 @@ Each problem points at the SQL file, or at the pipeline file for an inline ``que
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,8 +43,8 @@ def sql_problems(project: Project, store: MetaStore | None) -> list[Problem]:
 
     executor = SqlStepExecutor()
     found: list[tuple[Problem, RowRef | None]] = []
-    for pipeline in project.pipelines.values():
-        ctx = _context(project, pipeline, store)
+    for ctx in placeholder_contexts(project, store):
+        pipeline = ctx.pipeline
         origin = pipeline.origin
         row = (
             RowRef(origin.file, origin.row + 1, origin.rows, origin.label)
@@ -63,25 +64,42 @@ def sql_problems(project: Project, store: MetaStore | None) -> list[Problem]:
     return collapse_rows(found)
 
 
-def _context(project: Project, pipeline: Pipeline, store: MetaStore | None) -> StepContext:
+def placeholder_contexts(project: Project, store: MetaStore | None) -> Iterator[StepContext]:
+    """One step context per pipeline, as a run would build it, with a placeholder run.
+
+    SQL renders with the pipeline's ``params`` and a run whose id is ``validate`` and whose
+    partition is ``partition``. The lake, the engines and the tables a step may read are
+    shared by every pipeline: nothing is read or opened, and working out the known tables
+    once keeps a project of thousands of pipelines linear.
+
+    Args:
+        project: a project that passed spec validation.
+        store: the metadata store whose catalog lists tables the project does not write
+            (None: only the project's own tables are known).
+    """
     from sluiceway.lake.service import Lake
     from sluiceway.orchestrate.context import Engines, RunContext, StepContext
+    from sluiceway.orchestrate.steps.inputs import known_tables
 
-    run = RunContext(
-        id=PLACEHOLDER_RUN,
-        pipeline=pipeline.name,
-        env=project.env,
-        started_at=datetime.now(UTC),
-        partition=PLACEHOLDER_PARTITION,
-    )
-    return StepContext(
-        project=project,
-        pipeline=pipeline,
-        run=run,
-        lake=Lake.for_project(project, store),  # not read: analysing touches no table
-        store=store,
-        engines=Engines(project.settings.engines),  # opened on first use: never here
-    )
+    lake = Lake.for_project(project, store)  # not read: analysing touches no table
+    engines = Engines(project.settings.engines)  # opened on first use: never here
+    started_at = datetime.now(UTC)
+    known: frozenset[str] | None = None
+    for pipeline in project.pipelines.values():
+        run = RunContext(
+            id=PLACEHOLDER_RUN,
+            pipeline=pipeline.name,
+            env=project.env,
+            started_at=started_at,
+            partition=PLACEHOLDER_PARTITION,
+        )
+        ctx = StepContext(
+            project=project, pipeline=pipeline, run=run, lake=lake, store=store, engines=engines
+        )
+        if known is None:
+            known = known_tables(ctx)
+        ctx.known = known
+        yield ctx
 
 
 def _problem(

@@ -76,6 +76,9 @@ class StepContext:
     store: MetaStore | None
     engines: Engines
     engine_override: str | None = None
+    known: frozenset[str] | None = None
+    """The tables steps may read, when the caller worked them out once for many steps
+    (analysing a whole project); None: each step looks them up."""
 
     def engine_name(self, step: Any) -> str:
         """``--engine``, else the step's, the pipeline's, the environment's, the project's."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlglot import exp
 from sqlglot.optimizer.scope import traverse_scope
@@ -91,7 +92,7 @@ def check_tables(
         SqlError: at the first table that is read from a file, has no layer, has a catalog,
             or is not known; an unknown name comes with the closest known ones.
     """
-    canonical = {name.lower(): name for name in known}
+    canonical = _canonical(frozenset(known))
     found: set[str] = set()
     for table in base_tables(query):
         name = table_name(table)
@@ -110,6 +111,13 @@ def check_tables(
             )
         found.add(canonical[name.lower()])
     return sorted(found)
+
+
+@lru_cache(maxsize=8)
+def _canonical(known: frozenset[str]) -> dict[str, str]:
+    """Lower-cased name → name. Cached: analysing a whole project passes the same frozenset
+    for every step (a frozenset hashes once), and rebuilding this per step was quadratic."""
+    return {name.lower(): name for name in known}
 
 
 def _problem(

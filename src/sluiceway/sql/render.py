@@ -19,10 +19,12 @@ import math
 import traceback
 import uuid
 from collections.abc import Iterator, Mapping
+from functools import cache, lru_cache
 from typing import Any
 
 from jinja2 import (
     StrictUndefined,
+    Template,
     TemplateError,
     TemplateSyntaxError,
     Undefined,
@@ -137,6 +139,7 @@ def _expression(value: Any) -> exp.Expr:
     raise SqlLiteralError(f"a {type(value).__name__} has no SQL literal")
 
 
+@cache
 def _environment() -> SandboxedEnvironment:
     env = SandboxedEnvironment(
         undefined=_Undefined,
@@ -146,6 +149,13 @@ def _environment() -> SandboxedEnvironment:
     env.filters["sql"] = sql_literal
     env.filters["quote"] = sql_literal
     return env
+
+
+@lru_cache(maxsize=256)
+def _compile(text: str) -> Template:
+    """``text`` compiled once: the pipelines of a template share their SQL file, and
+    compiling costs far more than rendering."""
+    return _environment().from_string(text)
 
 
 def render_sql(
@@ -162,7 +172,7 @@ def render_sql(
             cannot write, or something the sandbox forbids; it names the line.
     """
     try:
-        template = _environment().from_string(text)
+        template = _compile(text)
     except TemplateSyntaxError as exc:
         raise SqlError(
             f"template syntax error: {exc.message}", path=path, line=exc.lineno, source=text

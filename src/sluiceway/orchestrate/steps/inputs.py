@@ -15,14 +15,16 @@ if TYPE_CHECKING:
     from sluiceway.sql.views import ViewLookup
 
 
-def known_tables(ctx: StepContext) -> set[str]:
+def known_tables(ctx: StepContext) -> frozenset[str]:
     """Tables a step may read: those the project writes and those in the catalog."""
+    if ctx.known is not None:
+        return ctx.known
     known = set(ctx.project.tables_written())
     if ctx.store is not None:
         from sluiceway.meta.catalog import CatalogRepo
 
         known.update(t.qualified_name for t in CatalogRepo(ctx.store).tables(ctx.project.env))
-    return known
+    return frozenset(known)
 
 
 def view_lookup(ctx: StepContext) -> ViewLookup:
