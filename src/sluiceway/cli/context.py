@@ -59,3 +59,47 @@ state = CliState()
 def get_state(ctx: typer.Context | None = None) -> CliState:
     """The options of the current invocation."""
     return state
+
+
+def catalog_store(project: Project) -> MetaStore | None:
+    """The metadata store to read the catalog from, or None when there is none to read.
+
+    For commands that look at the catalog and change nothing (``validate``, ``graph``): a
+    local SQLite store that does not exist yet is not created (it has no catalog anyway), and
+    a store is not migrated. When the store cannot be read, a note says table names are
+    checked against the project's own tables only.
+    """
+    from sqlalchemy.engine import make_url
+
+    from sluiceway.cli.render import err_console
+    from sluiceway.errors import SluicewayError
+    from sluiceway.meta.catalog import CatalogRepo
+    from sluiceway.meta.store import open_store
+    from sluiceway.meta.urls import DEFAULT_URL
+    from sluiceway.spec.secrets import resolve
+
+    store = None
+    try:
+        url = resolve(str(project.settings.metadata or DEFAULT_URL), os.environ)
+        parsed = make_url(url)
+        database = parsed.database or ""
+        if parsed.get_backend_name() == "sqlite" and database and database != ":memory:":
+            path = Path(database)
+            path = path if path.is_absolute() else project.root / path
+            if not database.startswith("file:") and not path.is_file():
+                return None
+            url = parsed.set(database=str(path)).render_as_string(hide_password=False)
+        store = open_store(url, migrate=False)
+        CatalogRepo(store).tables(project.env)
+    except (SluicewayError, ValueError) as exc:
+        if store is not None:
+            store.close()
+        message = exc.message if isinstance(exc, SluicewayError) else str(exc)
+        err_console.print(
+            f"note: the catalog could not be read ({message}): table names are checked "
+            "against the tables the project writes only",
+            markup=False,
+            soft_wrap=True,
+        )
+        return None
+    return store

@@ -11,6 +11,7 @@ import typer
 from sluiceway.cli import (
     checks_cmd,
     events_cmd,
+    graph_cmd,
     history_cmd,
     ingest_status_cmd,
     init_cmd,
@@ -76,6 +77,7 @@ for module in (
     profile_cmd,
     history_cmd,
     lineage_cmd,
+    graph_cmd,
     maintenance_cmd,
 ):
     module.register(app)

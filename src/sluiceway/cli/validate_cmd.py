@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -61,10 +60,11 @@ def validate(
 
 def _check_sql(project: Any) -> None:
     """Analyse every sql step's SQL as a run would; raise ``SpecError`` listing the problems."""
+    from sluiceway.cli.context import catalog_store
     from sluiceway.orchestrate.analysis import sql_problems
     from sluiceway.spec.problems import SpecError
 
-    store = _catalog_store(project)
+    store = catalog_store(project)
     try:
         problems = sql_problems(project, store)
     finally:
@@ -72,51 +72,6 @@ def _check_sql(project: Any) -> None:
             store.close()
     if problems:
         raise SpecError(problems)
-
-
-def _catalog_store(project: Any) -> Any:
-    """The metadata store to read the catalog from, or None when there is none to read.
-
-    Validating changes nothing: a local SQLite store that does not exist yet is not created
-    (it has no catalog anyway), and a store is not migrated. When the store cannot be read,
-    table names are checked against the project's own tables only, and a note says so.
-    """
-    import os
-
-    from sqlalchemy.engine import make_url
-
-    from sluiceway.cli.render import err_console
-    from sluiceway.errors import SluicewayError
-    from sluiceway.meta.catalog import CatalogRepo
-    from sluiceway.meta.store import open_store
-    from sluiceway.meta.urls import DEFAULT_URL
-    from sluiceway.spec.secrets import resolve
-
-    store = None
-    try:
-        url = resolve(str(project.settings.metadata or DEFAULT_URL), os.environ)
-        parsed = make_url(url)
-        database = parsed.database or ""
-        if parsed.get_backend_name() == "sqlite" and database and database != ":memory:":
-            path = Path(database)
-            path = path if path.is_absolute() else project.root / path
-            if not database.startswith("file:") and not path.is_file():
-                return None
-            url = parsed.set(database=str(path)).render_as_string(hide_password=False)
-        store = open_store(url, migrate=False)
-        CatalogRepo(store).tables(project.env)
-    except (SluicewayError, ValueError) as exc:
-        if store is not None:
-            store.close()
-        message = exc.message if isinstance(exc, SluicewayError) else str(exc)
-        err_console.print(
-            f"note: the catalog could not be read ({message}): table names are checked "
-            "against the tables the project writes only",
-            markup=False,
-            soft_wrap=True,
-        )
-        return None
-    return store
 
 
 def _count(number: int, noun: str) -> str:
