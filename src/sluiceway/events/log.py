@@ -5,12 +5,17 @@ before anyone acts on it; then it wakes this process's waiters (other processes 
 by the store's dialect: NOTIFY on PostgreSQL, polling on SQLite). Ids are strictly
 increasing in commit order on every supported database, so ``read(after_id=cursor)``
 never skips an event (see :mod:`sluiceway.meta.dialects.postgres` for how).
+
+A producer that may see the same fact twice (a restarted schedule, two watchers racing, a
+file listed again) passes a ``dedup_key``: the event is appended at most once per key, and
+a duplicate append returns ``None`` instead of a second event.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, overload
 
 from sluiceway.events import notify
 from sluiceway.events.base import Event, from_record, to_new_event
@@ -29,9 +34,51 @@ class EventLog:
     def __init__(self, store: MetaStore) -> None:
         self.store = store
 
-    def append(self, event: E) -> E:
-        """Append one event; returns it with its ``id`` set, once committed."""
-        return self.append_many([event])[0]
+    @overload
+    def append(self, event: E) -> E: ...
+
+    @overload
+    def append(self, event: E, *, dedup_key: str) -> E | None: ...
+
+    def append(self, event: E, *, dedup_key: str | None = None) -> E | None:
+        """Append one event; returns it with its ``id`` set, once committed.
+
+        Args:
+            event: the event to append.
+            dedup_key: if given, append only when no event with this key is in the log
+                (on any database, even when several processes race to append it).
+
+        Returns:
+            The appended event; ``None`` if ``dedup_key`` was already used (the earlier
+            event is :meth:`find`'s).
+        """
+        if dedup_key is None:
+            return self.append_many([event])[0]
+        new = dataclasses.replace(to_new_event(event), dedup_key=dedup_key)
+        record, appended = self.store.events.append_unique(new)
+        if not appended:
+            return None
+        notify.announce(self.store.key, record.id)
+        return event.model_copy(update={"id": record.id})
+
+    def find(self, dedup_key: str) -> Event | None:
+        """The event appended with ``dedup_key``, if any."""
+        record = self.store.events.find(dedup_key)
+        return None if record is None else from_record(record)
+
+    def newest(
+        self,
+        types: Iterable[str] | None = None,
+        *,
+        pipeline: str | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[Event]:
+        """Events (of the given types, for ``pipeline``) below ``before_id``, newest first."""
+        records = self.store.events.newest(
+            types, pipeline=pipeline, before_id=before_id, limit=limit
+        )
+        return [from_record(r) for r in records]
 
     def append_many(self, events: Sequence[E]) -> list[E]:
         """Append events in one transaction, in order; all or none are committed."""
@@ -59,6 +106,20 @@ class EventLog:
         return self.store.events.latest_id()
 
 
-def emit(store: MetaStore, event: E) -> E:
-    """Append ``event`` to ``store``'s log: the one-liner for recording a state change."""
-    return EventLog(store).append(event)
+@overload
+def emit(store: MetaStore, event: E) -> E: ...
+
+
+@overload
+def emit(store: MetaStore, event: E, *, dedup_key: str) -> E | None: ...
+
+
+def emit(store: MetaStore, event: E, *, dedup_key: str | None = None) -> E | None:
+    """Append ``event`` to ``store``'s log: the one-liner for recording a state change.
+
+    With ``dedup_key``, the event is appended at most once per key; ``None`` is returned for
+    a duplicate (see :meth:`EventLog.append`).
+    """
+    if dedup_key is None:
+        return EventLog(store).append(event)
+    return EventLog(store).append(event, dedup_key=dedup_key)

@@ -23,6 +23,8 @@ class FileArrived(Event):
     size: int | None = None
     etag: str | None = None
     mtime: datetime | None = None
+    path: str | None = None
+    """Relative to the landing root, ``/``-separated: what a ``files`` trigger's glob matches."""
 
 
 class FileFailed(Event):
@@ -184,6 +186,8 @@ class ScheduleTick(Event):
     type: Literal["schedule.tick"] = "schedule.tick"
     schedule: str
     scheduled_for: datetime
+    timezone: str | None = None
+    """The IANA zone the cron expression was read in (``scheduled_for`` is UTC)."""
 
 
 class WebhookReceived(Event):

@@ -5,10 +5,16 @@ append is one transaction that the dialect brackets: ``before_append`` (PostgreS
 advisory lock so ids commit in id order, and queues its NOTIFY) and ``after_append``
 (given the last id, for adapters that want it). An append returns only after COMMIT, so an
 event is durable before anyone acts on it.
+
+An event may carry a ``dedup_key``: :meth:`EventStore.append_unique` appends it only if no
+event with that key exists. The check runs inside the append transaction, after the
+dialect has serialized appends, and a unique index backs it, so two racing producers (two
+watchers, or one restarted) append a fact once.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +31,9 @@ if TYPE_CHECKING:
 _EVENTS = cast(Table, EventRow.__table__)
 _CURSORS = cast(Table, EventCursorRow.__table__)
 
+DEDUP_KEY_LENGTH = 255
+"""Longest key stored as written; longer keys keep a prefix and end with their SHA-256."""
+
 
 @dataclass(frozen=True, slots=True)
 class NewEvent:
@@ -37,6 +46,7 @@ class NewEvent:
     step: str | None = None
     table: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
+    dedup_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,18 +82,7 @@ class EventStore:
         """Append ``events`` in one transaction, in order; committed when this returns."""
         if not events:
             return []
-        rows = [
-            {
-                "type": e.type,
-                "time": e.time,
-                "run_id": e.run_id,
-                "pipeline": e.pipeline,
-                "step": e.step,
-                "table_name": e.table,
-                "payload": e.payload,
-            }
-            for e in events
-        ]
+        rows = [_row(e) for e in events]
         dialect = self._store.dialect
         statement = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
         with self._store.connection(write=True) as connection:
@@ -97,6 +96,79 @@ class EventStore:
             EventRecord(i, e.type, e.time, e.run_id, e.pipeline, e.step, e.table, e.payload)
             for i, e in zip(ids, events, strict=True)
         ]
+
+    def append_unique(self, event: NewEvent) -> tuple[EventRecord, bool]:
+        """Append ``event`` unless an event with its ``dedup_key`` is already in the log.
+
+        Returns:
+            The stored event and True, or the event appended earlier with that key and False.
+
+        Raises:
+            ValueError: ``event`` has no ``dedup_key``.
+        """
+        if event.dedup_key is None:
+            raise ValueError("append_unique needs an event with a dedup_key")
+        key = stored_key(event.dedup_key)
+        row = _row(event)
+        dialect = self._store.dialect
+        statement = insert(_EVENTS).returning(_EVENTS.c.id)
+        existing = select(_EVENTS).where(_EVENTS.c.dedup_key == key)
+        with self._store.connection(write=True) as connection:
+            # After before_append no other append can commit until this one ends (an
+            # advisory lock on PostgreSQL, the write lock on SQLite): look, then insert.
+            dialect.before_append(connection)
+            found = connection.execute(existing).mappings().first()
+            if found is not None:
+                return _record(found), False
+            try:
+                with connection.begin_nested():
+                    new_id = connection.execute(statement, row).scalar_one()
+            except IntegrityError:  # a dialect that does not serialize appends lost a race
+                found = connection.execute(existing).mappings().first()
+                if found is None:
+                    raise
+                return _record(found), False
+            dialect.after_append(connection, new_id)
+        record = EventRecord(
+            id=new_id,
+            type=event.type,
+            time=event.time,
+            run_id=event.run_id,
+            pipeline=event.pipeline,
+            step=event.step,
+            table=event.table,
+            payload=event.payload,
+        )
+        return record, True
+
+    def find(self, dedup_key: str) -> EventRecord | None:
+        """The event appended with ``dedup_key``, if any."""
+        query = select(_EVENTS).where(_EVENTS.c.dedup_key == stored_key(dedup_key))
+        with self._store.reader() as connection:
+            first = connection.execute(query).mappings().first()
+        return None if first is None else _record(first)
+
+    def newest(
+        self,
+        types: Iterable[str] | None = None,
+        *,
+        pipeline: str | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[EventRecord]:
+        """Events (of the given types, for ``pipeline``) below ``before_id``, newest first.
+
+        For "what happened last" questions, e.g. the last tick of a schedule; page further
+        back by passing the smallest id returned as the next ``before_id``.
+        """
+        query = _filter_types(select(_EVENTS), types)
+        if pipeline is not None:
+            query = query.where(_EVENTS.c.pipeline == pipeline)
+        if before_id is not None:
+            query = query.where(_EVENTS.c.id < before_id)
+        query = query.order_by(_EVENTS.c.id.desc()).limit(limit)
+        with self._store.reader() as connection:
+            return [_record(row) for row in connection.execute(query).mappings()]
 
     def read(
         self, after_id: int = 0, types: Iterable[str] | None = None, limit: int = 1000
@@ -175,6 +247,31 @@ class EventStore:
             connection.execute(
                 insert(_CURSORS).values(consumer=consumer, position=position, updated_at=utcnow())
             )
+
+
+def stored_key(dedup_key: str) -> str:
+    """``dedup_key`` as stored: unchanged up to 255 characters, else a prefix and its hash.
+
+    Keys often hold a URI, which may be longer than an index entry should be; the hash keeps
+    distinct long keys distinct.
+    """
+    if len(dedup_key) <= DEDUP_KEY_LENGTH:
+        return dedup_key
+    digest = hashlib.sha256(dedup_key.encode("utf-8")).hexdigest()
+    return f"{dedup_key[: DEDUP_KEY_LENGTH - len(digest) - 1]}#{digest}"
+
+
+def _row(event: NewEvent) -> dict[str, Any]:
+    return {
+        "type": event.type,
+        "time": event.time,
+        "run_id": event.run_id,
+        "pipeline": event.pipeline,
+        "step": event.step,
+        "table_name": event.table,
+        "payload": event.payload,
+        "dedup_key": None if event.dedup_key is None else stored_key(event.dedup_key),
+    }
 
 
 def _filter_types(query: Any, types: Iterable[str] | None) -> Any:

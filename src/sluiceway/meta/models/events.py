@@ -1,4 +1,9 @@
-"""Event log tables: the append-only log and the consumers' cursors."""
+"""Event log tables: the append-only log and the consumers' cursors.
+
+``dedup_key`` is NULL for most events; a producer that must append a fact at most once (a
+schedule tick, a file's arrival) sets it, and the unique index makes the second append of
+the same key fail in the database, whichever process or thread races to it.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ class EventRow(Base):
     __table_args__ = (
         Index(None, "type"),
         Index(None, "run_id"),
+        Index(None, "dedup_key", unique=True),
         {"sqlite_autoincrement": True},  # never reuse an id, even the highest one
     )
 
@@ -34,6 +40,7 @@ class EventRow(Base):
     step: Mapped[str | None] = mapped_column(String(255))
     table_name: Mapped[str | None] = mapped_column(String(255))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    dedup_key: Mapped[str | None] = mapped_column(String(255))
 
 
 class EventCursorRow(Base):
