@@ -23,11 +23,7 @@ $(DEV): pyproject.toml | $(BIN)/python
 
 demo: $(CORE)
 	rm -rf $(DEMO_DIR)
-	$(BIN)/sluiceway init $(DEMO_DIR)
-	$(BIN)/sluiceway --project $(DEMO_DIR) validate
-	$(BIN)/sluiceway --project $(DEMO_DIR) pipelines
-	for pipeline in ingest_orders ingest_customers ingest_products silver gold; do \
-		$(BIN)/sluiceway --project $(DEMO_DIR) run $$pipeline || exit 1; done
+	$(BIN)/sluiceway demo $(DEMO_DIR)
 	$(BIN)/sluiceway --project $(DEMO_DIR) ingest-status
 	$(BIN)/sluiceway --project $(DEMO_DIR) tables
 

@@ -10,6 +10,7 @@ import typer
 
 from sluiceway.cli import (
     checks_cmd,
+    demo_cmd,
     events_cmd,
     graph_cmd,
     history_cmd,
@@ -21,7 +22,9 @@ from sluiceway.cli import (
     profile_cmd,
     query_cmd,
     run_cmd,
+    runs_cmd,
     schema_cmd,
+    serve_cmd,
     tables_cmd,
     validate_cmd,
 )
@@ -69,6 +72,9 @@ for module in (
     schema_cmd,
     pipelines_cmd,
     run_cmd,
+    runs_cmd,
+    serve_cmd,
+    demo_cmd,
     ingest_status_cmd,
     query_cmd,
     events_cmd,

@@ -1,4 +1,4 @@
-"""``sluiceway run``: run a pipeline now, in this process, and show how each step ended."""
+"""``sluiceway run``: run a pipeline (or all) now and show how each step ended."""
 
 from __future__ import annotations
 
@@ -15,11 +15,30 @@ def register(app: typer.Typer) -> None:
 
 
 def run(
-    pipeline: Annotated[str, typer.Argument(help="Pipeline to run.")],
+    pipeline: Annotated[
+        str | None, typer.Argument(help="Pipeline to run (or --all).", show_default=False)
+    ] = None,
     steps: Annotated[
         list[str] | None,
         typer.Option("--step", "-s", help="Run only this step (repeatable)."),
     ] = None,
+    from_step: Annotated[
+        str | None,
+        typer.Option("--from", help="Run this step and every step downstream of it."),
+    ] = None,
+    run_all: Annotated[
+        bool, typer.Option("--all", help="Run every pipeline, upstream ones first.")
+    ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            "-w",
+            min=0,
+            help="Run independent steps side by side in this many worker processes "
+            "(0: one by one in this process).",
+        ),
+    ] = 0,
     engine: Annotated[
         str | None,
         typer.Option("--engine", help="Run every step on this engine (duckdb or spark)."),
@@ -40,25 +59,96 @@ def run(
 
     if engine is not None and engine not in ("duckdb", "spark"):
         raise typer.BadParameter(f"unknown engine {engine!r}; use duckdb or spark")
-    report = run_pipeline(
-        state.project(),
-        pipeline,
-        state.store(),
-        steps=steps,
-        engine=engine,
-        params=_params(params or []),
-        partition=partition,
-    )
-    rows = [_row(s) for s in report.steps]
+    if (pipeline is None) == (not run_all):
+        raise typer.BadParameter("name a pipeline, or pass --all")
+    if from_step is not None and (steps or run_all):
+        raise typer.BadParameter("--from takes the place of --step, for one pipeline")
+    project = state.project()
+    names = _all_pipelines(project) if run_all else [str(pipeline)]
+    reports = []
+    for name in names:
+        selected = steps
+        if from_step is not None:
+            selected = _from(project, name, from_step)
+        report = run_pipeline(
+            project,
+            name,
+            state.store(),
+            steps=selected,
+            engine=engine,
+            params=_params(params or []),
+            partition=partition,
+            workers=workers,
+        )
+        reports.append(report)
+        rows = [_row(s) for s in report.steps]
+        if as_json:
+            continue
+        print_rows(rows, COLUMNS, title=f"run {report.run_id[:8]} of {report.pipeline}")
+        console.print(f"{report.status} in {report.duration_s:.1f} s")
     if as_json:
         from sluiceway.cli.render import print_json
 
-        print_json({"run_id": report.run_id, "status": report.status, "steps": rows})
-    else:
-        print_rows(rows, COLUMNS, title=f"run {report.run_id[:8]} of {report.pipeline}")
-        console.print(f"{report.status} in {report.duration_s:.1f} s")
-    if report.failed:
+        shown = [
+            {"run_id": r.run_id, "pipeline": r.pipeline, "status": r.status,
+             "steps": [_row(s) for s in r.steps]}
+            for r in reports
+        ]  # fmt: skip
+        print_json(shown if run_all else shown[0])
+    if any(r.failed for r in reports):
         raise typer.Exit(1)
+
+
+def _all_pipelines(project: Any) -> list[str]:
+    """Every pipeline, a pipeline after those writing the tables it reads."""
+    from graphlib import TopologicalSorter
+
+    written = {t: p.name for t, (p, _) in project.tables_written().items()}
+    order: dict[str, set[str]] = {name: set() for name in project.pipelines}
+    for name, pipeline in project.pipelines.items():
+        for trigger in pipeline.on:
+            for table in getattr(trigger, "tables", []) or []:
+                if table in written and written[table] != name:
+                    order[name].add(written[table])
+    return list(TopologicalSorter(order).static_order())
+
+
+def _from(project: Any, pipeline: str, start: str) -> list[str]:
+    """``start`` and every step of ``pipeline`` downstream of it."""
+    from sluiceway.errors import UsageError
+    from sluiceway.orchestrate.order import downstream
+
+    found = project.pipelines.get(pipeline)
+    if found is None:
+        raise UsageError(f"no pipeline {pipeline!r}", hint="`sluiceway pipelines` lists them")
+    names = [s.name for s in found.steps]
+    if start not in names:
+        raise UsageError(
+            f"pipeline {pipeline} has no step {start!r}", hint="steps: " + ", ".join(names)
+        )
+    writers = {s.writes: s.name for s in found.steps if s.writes}
+    reads = _reads(project, pipeline)
+    graph = {
+        s.name: {writers[t] for t in reads[s.name] if t in writers} | set(s.depends_on)
+        for s in found.steps
+    }
+    return sorted({start} | downstream(graph, start))
+
+
+def _reads(project: Any, pipeline: str) -> dict[str, list[str]]:
+    """The tables each step of ``pipeline`` reads, inferred as a run would (nothing runs)."""
+    from sluiceway.cli.context import state
+    from sluiceway.orchestrate.analysis import placeholder_contexts
+    from sluiceway.orchestrate.step_run import RUNNABLE
+    from sluiceway.orchestrate.steps import executor
+
+    for ctx in placeholder_contexts(project, state.store()):
+        if ctx.pipeline.name == pipeline:
+            return {
+                s.name: executor(s.type).dependencies(s, ctx) if s.type in RUNNABLE else []
+                for s in ctx.pipeline.steps
+            }
+    return {}
 
 
 def _params(pairs: list[str]) -> dict[str, Any]:

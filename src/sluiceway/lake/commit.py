@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sluiceway.lake.errors import CommitConflictError, clean_message
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from deltalake import CommitProperties, DeltaTable
 
 T = TypeVar("T")
@@ -74,6 +75,8 @@ class CommitResult:
     files_added: int = 0
     files_removed: int = 0
     metrics: dict[str, Any] = field(default_factory=dict)
+    schema: pa.Schema | None = None
+    """The table's schema at ``version`` once the commit is registered (None before)."""
 
 
 def commit_properties(ctx: WriteContext, *, creates: bool = False) -> CommitProperties:
@@ -117,7 +120,16 @@ def is_conflict(exc: BaseException) -> bool:
     if isinstance(exc, CommitFailedError):
         return True
     text = clean_message(exc).lower()
-    return "conflict" in text or "version already exists" in text or "transaction failed" in text
+    return any(
+        marker in text
+        for marker in (
+            "conflict",
+            "version already exists",
+            "transaction failed",
+            # Two first commits raced (mode="error" creation): the loser appends instead.
+            "table already exists at that location",
+        )
+    )
 
 
 def retry_on_conflict(

@@ -33,6 +33,8 @@ from sluiceway.lake.streams import as_reader, conform, without_views
 from sluiceway.lake.table import LakeTable
 
 if TYPE_CHECKING:
+    from deltalake import DeltaTable
+
     from sluiceway.lake.staged import Output, Staged
     from sluiceway.lake.storage import LakeStorage
     from sluiceway.meta.catalog import TableInfo
@@ -194,8 +196,10 @@ class Lake:
             rows = Replay.repeatable(again)
         result = writer.write(target, rows, ctx, materialization)
         if not result.skipped:
-            self._record(target, options, result, ctx)
-            self._autocompact(target)
+            committed = self._record(target, options, result, ctx)
+            self._autocompact(target, committed)
+            if committed is not None:
+                result = dataclasses.replace(result, schema=_schema(committed))
         return result
 
     @contextmanager
@@ -247,8 +251,10 @@ class Lake:
         if result is None:
             return self.write(table, staged.reader(), materialization, ctx, table_options=options)
         if not result.skipped:
-            self._record(target, options, result, ctx)
-            self._autocompact(target)
+            committed = self._record(target, options, result, ctx)
+            self._autocompact(target, committed)
+            if committed is not None:
+                result = dataclasses.replace(result, schema=_schema(committed))
         return result
 
     def already_committed(self, table: str | TableName, ctx: WriteContext) -> bool:
@@ -263,7 +269,7 @@ class Lake:
             return tuple(existing.metadata().partition_columns)
         return target.partition_by
 
-    def _autocompact(self, target: TableTarget) -> None:
+    def _autocompact(self, target: TableTarget, table: DeltaTable | None = None) -> None:
         """Compact once a table holds ``table_defaults.autocompact_files`` small files.
 
         Streams and frequent small loads leave many small files, and every reader pays
@@ -272,7 +278,7 @@ class Lake:
         """
         from sluiceway.lake.maintenance import maybe_compact, store_sink
 
-        table = open_target(target)
+        table = table or open_target(target)
         if table is None:
             return
         maybe_compact(
@@ -322,10 +328,15 @@ class Lake:
 
     def _record(
         self, target: TableTarget, options: TableOptions, result: CommitResult, ctx: WriteContext
-    ) -> None:
-        """Register the committed schema in the catalog and emit ``table.committed``."""
+    ) -> DeltaTable | None:
+        """Register the committed schema in the catalog and emit ``table.committed``.
+
+        Returns:
+            The table at the version committed (None without a store), for the checks
+            that follow the commit.
+        """
         if self.store is None or result.version is None:
-            return
+            return None
         from deltalake import DeltaTable
 
         from sluiceway.events import emit
@@ -347,6 +358,7 @@ class Lake:
             registered, delta_version=result.version, run_id=ctx.run_id
         )
         pipeline, _, step = ctx.app_id.partition("/")
+        step = step.split("@", 1)[0]  # a partition's batches: pipeline/step@partition
         emit(
             self.store,
             TableCommitted(
@@ -360,6 +372,7 @@ class Lake:
                 rows=result.rows_added,
             ),
         )
+        return committed
 
     def _info(self, name: TableName) -> TableInfo | None:
         if self.store is None:

@@ -70,9 +70,10 @@ def commit_staged(
     if not _fits(target, table, staged, kind):
         return None
     published = _publish(target, staged)
+    loaded = [table]  # the first attempt commits on the snapshot just checked
 
     def attempt() -> CommitResult:
-        current = open_target(target)
+        current = loaded.pop() if loaded else open_target(target)
         if already_committed(current, ctx):
             assert current is not None
             return CommitResult(str(target.name), current.version(), kind, skipped=True)

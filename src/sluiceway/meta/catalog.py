@@ -171,6 +171,12 @@ class CatalogRepo:
                 columns[col.table_id].append(_column(col))
             return [_info(row, columns[row.id]) for row in rows]
 
+    def names(self, env: str) -> list[str]:
+        """The ``layer.name`` of every table registered in ``env`` (names only: cheap)."""
+        query = select(TableRow.layer, TableRow.name).where(TableRow.env == env)
+        with self._store.reader() as connection:
+            return [f"{layer}.{name}" for layer, name in connection.execute(query)]
+
     def history(self, env: str, layer: str, name: str) -> list[SchemaVersion]:
         """Every schema version of the table, oldest first."""
         table = self.require(env, layer, name)

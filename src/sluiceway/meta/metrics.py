@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 
 from sluiceway.meta.models import MetricPointRow, utcnow
 
@@ -97,19 +97,51 @@ class MetricRepo:
             points = [_point(row) for row in session.scalars(statement)]
         return points[::-1]
 
+    def recent_many(
+        self, series: Sequence[tuple[str, str, int]]
+    ) -> dict[tuple[str, str], list[MetricPoint]]:
+        """The last ``n`` points of each ``(name, subject, n)``, oldest first, in one query.
+
+        One indexed, limited scan per series joined by ``UNION ALL``: a commit's watch
+        judges a dozen series at once and pays one round trip, not a dozen.
+        """
+        found: dict[tuple[str, str], list[MetricPoint]] = {(s[0], s[1]): [] for s in series}
+        if not series:
+            return found
+        table = MetricPointRow.__table__
+        parts = [
+            select(table)
+            .where(table.c.name == name, table.c.subject == subject)
+            .order_by(table.c.time.desc(), table.c.id.desc())
+            .limit(n)
+            .subquery()
+            .select()
+            for name, subject, n in dict.fromkeys(series)
+        ]
+        statement = parts[0] if len(parts) == 1 else union_all(*parts)
+        with self._store.reader() as connection:
+            rows = connection.execute(statement).mappings().all()
+        for row in rows:
+            found[(row["name"], row["subject"])].append(_point(row))
+        for points in found.values():
+            points.sort(key=lambda p: (p.time, p.id or 0))
+        return found
+
     def latest(self, name: str, subject: str) -> MetricPoint | None:
         """The most recent point of a series, or ``None``."""
         points = self.recent(name, subject, 1)
         return points[0] if points else None
 
 
-def _point(row: MetricPointRow) -> MetricPoint:
+def _point(row: Any) -> MetricPoint:
+    """A point from an ORM row or a Core row mapping."""
+    get = row.__getitem__ if isinstance(row, Mapping) else row.__getattribute__
     return MetricPoint(
-        id=row.id,
-        name=row.name,
-        subject=row.subject,
-        value=row.value,
-        labels=dict(row.labels or {}),
-        run_id=row.run_id,
-        time=row.time,
+        id=get("id"),
+        name=get("name"),
+        subject=get("subject"),
+        value=get("value"),
+        labels=dict(get("labels") or {}),
+        run_id=get("run_id"),
+        time=get("time"),
     )

@@ -55,6 +55,23 @@ class Run:
     error: str | None
     lease_owner: str | None
     lease_expires_at: datetime | None
+    dedup_key: str | None = None
+    not_before: datetime | None = None
+    steps: list[str] | None = None
+    cancel_requested: bool = False
+    writes: list[str] | None = None
+
+    def collides(self, other: Run) -> bool:
+        """Whether the two runs write a table in common (partitions apart excepted).
+
+        Runs of two different partitions write apart: each partition's batches are a
+        Delta app transaction of their own.
+        """
+        if not self.writes or not other.writes or not set(self.writes) & set(other.writes):
+            return False
+        return (
+            self.partition is None or other.partition is None or (self.partition == other.partition)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +110,21 @@ class RunRepo:
         params: Mapping[str, Any] | None = None,
         partition: str | None = None,
         run_id: str | None = None,
+        steps: Iterable[str] | None = None,
+        not_before: datetime | None = None,
+        dedup_key: str | None = None,
+        writes: Iterable[str] | None = None,
     ) -> Run:
-        """Queue a new run; ``trigger`` is e.g. ``{"kind": "files", "event_id": 42}``."""
+        """Queue a new run; ``trigger`` is e.g. ``{"kind": "files", "event_id": 42}``.
+
+        With ``dedup_key``, a run already queued under the same key is returned instead of
+        a second one (what makes a trigger event start at most one run, even when the
+        dispatcher handles it twice after a crash).
+        """
+        from sqlalchemy.exc import IntegrityError
+
+        from sluiceway.meta.errors import ConflictError
+
         row = RunRow(
             id=run_id or str(uuid.uuid4()),
             pipeline=pipeline,
@@ -105,11 +135,93 @@ class RunRepo:
             partition=partition,
             attempt=1,
             queued_at=utcnow(),
+            steps=None if steps is None else list(steps),
+            not_before=not_before,
+            dedup_key=dedup_key,
+            cancel_requested=False,
+            writes=None if writes is None else sorted(set(writes)),
+        )
+        try:
+            with self._store.session(write=True) as session:
+                session.add(row)
+                session.flush()
+                return _run(row)
+        except (IntegrityError, ConflictError):  # the store translates the driver's error
+            existing = self.by_dedup_key(dedup_key) if dedup_key is not None else None
+            if existing is None:
+                raise
+            return existing
+
+    def by_dedup_key(self, key: str) -> Run | None:
+        """The run queued under ``key``, or ``None``."""
+        with self._store.session() as session:
+            row = session.execute(select(RunRow).where(RunRow.dedup_key == key)).scalar()
+            return None if row is None else _run(row)
+
+    def ready(self, now: datetime | None = None, *, limit: int = 50) -> list[Run]:
+        """Queued runs whose start time has come, oldest first."""
+        now = now or utcnow()
+        query = (
+            select(RunRow)
+            .where(
+                RunRow.status == "queued",
+                or_(RunRow.not_before.is_(None), RunRow.not_before <= now),
+            )
+            .order_by(RunRow.queued_at, RunRow.id)
+            .limit(limit)
+        )
+        with self._store.session() as session:
+            return [_run(row) for row in session.scalars(query)]
+
+    def orphaned(self, now: datetime | None = None) -> list[Run]:
+        """Running runs whose lease expired: their worker died, another may take them."""
+        now = now or utcnow()
+        query = select(RunRow).where(RunRow.status == "running", RunRow.lease_expires_at < now)
+        with self._store.session() as session:
+            return [_run(row) for row in session.scalars(query)]
+
+    def postpone(self, run_id: str, not_before: datetime) -> bool:
+        """Move a still-queued run's start time (a debounce window growing); False if started."""
+        statement = (
+            update(RunRow)
+            .where(RunRow.id == run_id, RunRow.status == "queued")
+            .values(not_before=not_before)
         )
         with self._store.session(write=True) as session:
-            session.add(row)
-            session.flush()
-            return _run(row)
+            return bool(_rowcount(session.execute(statement)))
+
+    def request_cancel(self, run_id: str) -> Run:
+        """Cancel a queued run now; ask a running one's worker to stop it.
+
+        Raises:
+            InvalidTransitionError: the run has already finished.
+        """
+        with self._store.session(write=True) as session:
+            queued = update(RunRow).where(RunRow.id == run_id, RunRow.status == "queued")
+            now = utcnow()
+            if _rowcount(
+                session.execute(
+                    queued.values(status="cancelled", finished_at=now, error="cancelled")
+                )
+            ):
+                return _run(_fresh(session, run_id))
+            running = update(RunRow).where(RunRow.id == run_id, RunRow.status == "running")
+            if _rowcount(session.execute(running.values(cancel_requested=True))):
+                return _run(_fresh(session, run_id))
+            _refuse(session, run_id, "cancelled")
+            raise AssertionError("unreachable")
+
+    def running_count(self, pipeline: str) -> int:
+        """Runs of ``pipeline`` running now (for its ``max_concurrent_runs``)."""
+        query = select(func.count()).where(RunRow.pipeline == pipeline, RunRow.status == "running")
+        with self._store.session() as session:
+            return int(session.execute(query).scalar() or 0)
+
+    def running(self) -> list[Run]:
+        """Every running run."""
+        query = select(RunRow).where(RunRow.status == "running")
+        with self._store.session() as session:
+            return [_run(row) for row in session.scalars(query)]
 
     def get(self, run_id: str) -> Run | None:
         """The run, or ``None``."""
@@ -167,12 +279,19 @@ class RunRepo:
                 _refuse(session, run_id, to)
             return _run(_fresh(session, run_id))
 
-    def claim(self, run_id: str, owner: str, lease: timedelta) -> Run | None:
+    def claim(
+        self, run_id: str, owner: str, lease: timedelta, *, limit: int | None = None
+    ) -> Run | None:
         """Start the run for ``owner`` with a lease, or take it over if its lease expired.
 
+        A queued run is not started while another running run (with a live lease) writes
+        one of its tables (:meth:`blocker` names that run), nor while ``limit`` runs of its
+        pipeline are running. The checks and the claim are one serialized transaction, so
+        two workers cannot both start colliding runs.
+
         Returns:
-            The running run, or ``None`` if another worker holds a live lease on it or it
-            is no longer queued or running.
+            The running run, or ``None`` if another worker holds a live lease on it, it is
+            no longer queued or running, or it must wait.
         """
         now = utcnow()
         expired = and_(RunRow.status == "running", RunRow.lease_expires_at < now)
@@ -186,6 +305,42 @@ class RunRepo:
                 lease_owner=owner,
                 lease_expires_at=now + lease,
             )
+        )
+        with self._store.session(write=True) as session:
+            self._store.dialect.serialize(session.connection(), "claims")
+            row = session.get(RunRow, run_id)
+            if row is None:
+                return None
+            if row.status == "queued":
+                if _blocker(session, _run(row), now) is not None:
+                    return None
+                if limit is not None and _running(session, row.pipeline, now) >= limit:
+                    return None
+            if _rowcount(session.execute(statement)) == 0:
+                return None
+            return _run(_fresh(session, run_id))
+
+    def blocker(self, run: Run) -> Run | None:
+        """A running run (live lease) that writes one of ``run``'s tables, if any."""
+        with self._store.session() as session:
+            return _blocker(session, run, utcnow())
+
+    def take_over(self, run_id: str, dead_owner: str, owner: str, lease: timedelta) -> Run | None:
+        """Claim a running run from ``dead_owner`` (known to be gone) before its lease ends.
+
+        Returns:
+            The run, as a new attempt of ``owner``; ``None`` if it is no longer
+            ``dead_owner``'s (it finished, or someone else took it).
+        """
+        now = utcnow()
+        statement = (
+            update(RunRow)
+            .where(
+                RunRow.id == run_id,
+                RunRow.status == "running",
+                RunRow.lease_owner == dead_owner,
+            )
+            .values(attempt=RunRow.attempt + 1, lease_owner=owner, lease_expires_at=now + lease)
         )
         with self._store.session(write=True) as session:
             if _rowcount(session.execute(statement)) == 0:
@@ -267,6 +422,23 @@ class RunRepo:
         with self._store.session() as session:
             return [_step(row) for row in session.scalars(query)]
 
+    def last_batches(self, pipeline: str, partition: str | None = None) -> dict[str, int]:
+        """The highest batch each step of ``pipeline`` has used, by step (one query).
+
+        Runs of a partition number their batches apart from the pipeline's other runs.
+        """
+        in_partition = (
+            RunRow.partition.is_(None) if partition is None else RunRow.partition == partition
+        )
+        query = (
+            select(StepRunRow.step, func.max(StepRunRow.batch))
+            .join(RunRow, RunRow.id == StepRunRow.run_id)
+            .where(RunRow.pipeline == pipeline, in_partition, StepRunRow.batch.is_not(None))
+            .group_by(StepRunRow.step)
+        )
+        with self._store.session() as session:
+            return {step: int(batch) for step, batch in session.execute(query) if batch}
+
     def last_batch(self, pipeline: str, step: str) -> int | None:
         """The highest batch any attempt of ``pipeline``/``step`` has used, or ``None``.
 
@@ -299,6 +471,26 @@ def _fresh(session: Session, run_id: str) -> RunRow:
     ).scalar_one()
 
 
+def _blocker(session: Session, run: Run, now: datetime) -> Run | None:
+    if not run.writes:
+        return None
+    query = select(RunRow).where(
+        RunRow.status == "running", RunRow.id != run.id, RunRow.lease_expires_at >= now
+    )
+    for row in session.scalars(query):
+        other = _run(row)
+        if run.collides(other):
+            return other
+    return None
+
+
+def _running(session: Session, pipeline: str, now: datetime) -> int:
+    query = select(func.count()).where(
+        RunRow.pipeline == pipeline, RunRow.status == "running", RunRow.lease_expires_at >= now
+    )
+    return int(session.execute(query).scalar() or 0)
+
+
 def _run(row: RunRow) -> Run:
     return Run(
         id=row.id,
@@ -315,6 +507,11 @@ def _run(row: RunRow) -> Run:
         error=row.error,
         lease_owner=row.lease_owner,
         lease_expires_at=row.lease_expires_at,
+        dedup_key=row.dedup_key,
+        not_before=row.not_before,
+        steps=None if row.steps is None else list(row.steps),
+        cancel_requested=bool(row.cancel_requested),
+        writes=None if row.writes is None else list(row.writes),
     )
 
 

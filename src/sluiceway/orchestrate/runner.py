@@ -1,61 +1,37 @@
-"""Run one pipeline now, in this process: steps in dependency order, each one batch.
+"""Run a pipeline now (``sluiceway run``), or execute a run a worker claimed from the queue.
 
-Every run and step attempt is recorded in the metadata store and announced on the event
-log (``run.started`` … ``step.succeeded`` … ``run.succeeded``). Each step writes with a batch
-number taken once per (run, step): a step re-run after a crash finds its batch already in
-the table's log and commits nothing twice. A failed step fails the run; steps downstream
-of it are skipped, independent ones still run.
+Every run goes through the queue: it is recorded as queued, claimed with a lease, executed
+(:mod:`~sluiceway.orchestrate.execution`) and finished, and every step is announced on the
+event log (``run.started`` … ``step.succeeded`` … ``run.succeeded``). Each step writes with a
+batch number taken once per (run, step): a step re-run after a crash finds its batch already
+in the table's log and commits nothing twice.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
-import traceback
-from dataclasses import dataclass, field
+import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sluiceway.errors import SluicewayError, UsageError
+from sluiceway.errors import UsageError
 from sluiceway.orchestrate.context import Engines, RunContext, StepContext
-from sluiceway.orchestrate.order import downstream, step_order
-from sluiceway.orchestrate.steps import executor
+from sluiceway.orchestrate.execution import LEASE, Lease, RunReport, execute_run
+from sluiceway.orchestrate.step_run import StepReport, error_text
 
 if TYPE_CHECKING:
+    from sluiceway.meta.runs import Run
     from sluiceway.meta.store import MetaStore
-    from sluiceway.orchestrate.steps.base import StepOutcome
+    from sluiceway.orchestrate.workers import StepRunner
     from sluiceway.spec.project import Project
 
 log = logging.getLogger(__name__)
 
-RUNNABLE = ("ingest", "sql", "python", "check")
-
-
-@dataclass
-class StepReport:
-    """How one step of a run ended."""
-
-    step: str
-    status: str
-    outcome: StepOutcome | None = None
-    error: str | None = None
-    duration_s: float = 0.0
-
-
-@dataclass
-class RunReport:
-    """How a run ended, step by step."""
-
-    run_id: str
-    pipeline: str
-    status: str = "running"
-    steps: list[StepReport] = field(default_factory=list)
-    duration_s: float = 0.0
-
-    @property
-    def failed(self) -> bool:
-        """True unless every step succeeded (or was skipped as already done)."""
-        return self.status != "succeeded"
+__all__ = ["RunReport", "StepReport", "execute_claimed", "resume_run", "run_pipeline"]
 
 
 def run_pipeline(
@@ -67,22 +43,89 @@ def run_pipeline(
     engine: str | None = None,
     params: dict[str, Any] | None = None,
     partition: str | None = None,
+    workers: int = 0,
+    trigger: dict[str, Any] | None = None,
 ) -> RunReport:
-    """Run ``pipeline_name`` (or only ``steps`` of it) and return what happened."""
-    from sluiceway.events import emit
-    from sluiceway.events.types import RunFailed, RunStarted, RunSucceeded
-    from sluiceway.lake.service import Lake
+    """Queue a run of ``pipeline_name`` (or only ``steps`` of it), run it now, report.
+
+    Args:
+        workers: 0 runs the steps one by one in this process; N runs them side by side in
+            N worker processes (and enforces step timeouts).
+    """
     from sluiceway.meta.runs import RunRepo
 
     pipeline = _pipeline(project, pipeline_name)
     selected = _selected(pipeline, steps)
     runs = RunRepo(store)
     run = runs.create(
-        pipeline.name, project.env, trigger={"kind": "manual"}, params=params, partition=partition
+        pipeline.name,
+        project.env,
+        trigger=trigger or {"kind": "manual"},
+        params=params,
+        partition=partition,
+        steps=sorted(selected) if steps else None,
+        writes=writes_of(pipeline, selected),
     )
-    runs.transition(run.id, "running")
-    started = time.monotonic()
-    emit(store, RunStarted(run_id=run.id, pipeline=pipeline.name))
+    claimed = claim_when_free(store, run, owner_id("run"))
+    return execute_claimed(project, store, claimed, engine=engine, workers=workers)
+
+
+def writes_of(pipeline: Any, steps: Iterable[str] | None = None) -> list[str]:
+    """The tables ``pipeline`` writes (only ``steps``' when given): what its runs lock."""
+    selected = None if steps is None else set(steps)
+    return sorted(
+        {s.writes for s in pipeline.steps if s.writes and (selected is None or s.name in selected)}
+    )
+
+
+def claim_when_free(store: MetaStore, run: Run, owner: str, *, poll: float = 0.5) -> Run:
+    """Claim ``run``, waiting first while another running run writes one of its tables.
+
+    Raises:
+        UsageError: the run was claimed by someone else, or is no longer queued.
+    """
+    from sluiceway.meta.runs import RunRepo
+
+    runs = RunRepo(store)
+    announced: str | None = None
+    while True:
+        claimed = runs.claim(run.id, owner, LEASE)
+        if claimed is not None:
+            return claimed
+        blocker = runs.blocker(run)
+        if blocker is None:
+            current = runs.require(run.id)
+            raise UsageError(
+                f"run {run.id} is {current.status}, taken by another worker",
+                hint=f"`sluiceway run-info {run.id}`",
+            )
+        if blocker.id != announced:
+            shared = sorted(set(run.writes or ()) & set(blocker.writes or ()))
+            log.info("run %s waits for run %s of %s, which writes %s", run.id, blocker.id,
+                     blocker.pipeline, ", ".join(shared))  # fmt: skip
+            announced = blocker.id
+        time.sleep(poll)
+
+
+def execute_claimed(
+    project: Project,
+    store: MetaStore,
+    run: Run,
+    *,
+    engine: str | None = None,
+    workers: int = 0,
+    runner: StepRunner | None = None,
+) -> RunReport:
+    """Execute a run this process has claimed (its lease renewed while it runs)."""
+    from sluiceway.events import emit
+    from sluiceway.events.types import RunFailed, RunStarted
+    from sluiceway.lake.service import Lake
+    from sluiceway.meta.runs import RunRepo
+    from sluiceway.orchestrate.workers import InProcessSteps, ProcessSteps
+
+    runs = RunRepo(store)
+    pipeline = _pipeline(project, run.pipeline)
+    emit(store, RunStarted(run_id=run.id, pipeline=pipeline.name, attempt=run.attempt))
     context = StepContext(
         project=project,
         pipeline=pipeline,
@@ -90,152 +133,80 @@ def run_pipeline(
             id=run.id,
             pipeline=pipeline.name,
             env=project.env,
-            started_at=datetime.now(UTC),
-            partition=partition,
-            params=dict(params or {}),
+            started_at=run.started_at or datetime.now(UTC),
+            partition=run.partition,
+            params=dict(run.params or {}),
         ),
         lake=Lake.for_project(project, store),
         store=store,
         engines=Engines(project.settings.engines),
         engine_override=engine,
     )
-    report = RunReport(run.id, pipeline.name)
+    own_runner = runner is None
+    if runner is None:
+        runner = ProcessSteps(workers) if workers > 0 else InProcessSteps(context)
     try:
-        _run_steps(context, selected, report)
+        with Lease(context, run, run.lease_owner or owner_id("run")) as lease:
+            return execute_run(context, run, runner, lease=lease)
     except Exception as exc:
         # Planning failed (bad SQL, an unknown table, a cycle): the run ends, recorded.
-        message = _error_text(exc)
+        message = error_text(exc)
         runs.transition(run.id, "failed", error=message)
         emit(store, RunFailed(run_id=run.id, pipeline=pipeline.name, error=message))
         raise
     finally:
+        if own_runner:
+            runner.close()
         context.engines.close()
-    report.duration_s = time.monotonic() - started
-    failed = [s for s in report.steps if s.status == "failed"]
-    if failed:
-        report.status = "failed"
-        message = f"step {failed[0].step} failed: {failed[0].error}"
-        runs.transition(run.id, "failed", error=message)
-        emit(store, RunFailed(run_id=run.id, pipeline=pipeline.name, error=message))
-    else:
-        report.status = "succeeded"
-        runs.transition(run.id, "succeeded")
-        emit(
-            store,
-            RunSucceeded(run_id=run.id, pipeline=pipeline.name, duration_s=report.duration_s),
+
+
+def resume_run(
+    project: Project,
+    store: MetaStore,
+    run_id: str,
+    *,
+    engine: str | None = None,
+    workers: int = 0,
+) -> RunReport:
+    """Run again what a failed or cancelled run left undone, as a new run linked to it.
+
+    Steps that succeeded (in it, or in a run it resumed) are not run again; a step that
+    started keeps its batch number, so what it may have committed is not written twice.
+
+    Raises:
+        UsageError: the run is still queued or running, or it succeeded.
+    """
+    from sluiceway.meta.runs import RunRepo
+
+    runs = RunRepo(store)
+    original = runs.require(run_id)
+    if original.status not in ("failed", "cancelled"):
+        raise UsageError(
+            f"run {run_id} is {original.status}; only a failed or cancelled run can be resumed",
+            hint="`sluiceway run-info RUN_ID` shows it",
         )
-    return report
-
-
-def _run_steps(context: StepContext, selected: set[str], report: RunReport) -> None:
-    pipeline = context.pipeline
-    by_name = {s.name: s for s in pipeline.steps}
-
-    def reads(step: Any) -> list[str]:
-        if step.type not in RUNNABLE:
-            return []
-        return executor(step.type).dependencies(step, context)
-
-    graph = step_order(pipeline, reads)
-    blocked: set[str] = set()
-    for name in graph:
-        if name not in selected:
-            continue
-        if name in blocked:
-            report.steps.append(StepReport(name, "skipped", error="an upstream step failed"))
-            continue
-        step_report = _run_step(context, by_name[name])
-        report.steps.append(step_report)
-        if step_report.status == "failed":
-            blocked |= downstream(graph, name)
-
-
-def _run_step(context: StepContext, step: Any) -> StepReport:
-    from sluiceway.events import emit
-    from sluiceway.events.types import StepFailed, StepStarted, StepSucceeded
-    from sluiceway.lake.commit import WriteContext
-    from sluiceway.meta.runs import RunRepo
-
-    assert context.store is not None
-    runs = RunRepo(context.store)
-    run, pipeline = context.run, context.pipeline
-    if step.type not in RUNNABLE:
-        return StepReport(step.name, "skipped", error=f"{step.type} steps are not run here yet")
-    batch_number = _next_batch(context, step)
-    attempt = runs.start_step(run.id, step.name, batch=batch_number)
-    where = {"run_id": run.id, "pipeline": pipeline.name, "step": step.name}
-    emit(context.store, StepStarted(**where, batch=batch_number, table=step.writes))
-    started = time.monotonic()
-    batch = WriteContext(run_id=run.id, app_id=f"{pipeline.name}/{step.name}", batch=batch_number)
-    try:
-        outcome = executor(step.type).execute(step, context, batch)
-    except Exception as exc:
-        error = _error_text(exc)
-        runs.finish_step(attempt.id, "failed", error=error)
-        emit(context.store, StepFailed(**where, error=error, table=step.writes))
-        return StepReport(step.name, "failed", error=error, duration_s=time.monotonic() - started)
-    duration = time.monotonic() - started
-    commit = outcome.commit
-    runs.finish_step(
-        attempt.id,
-        "succeeded",
-        table=outcome.table,
-        table_version=commit.version if commit else None,
-        rows_out=outcome.rows_out,
-        metrics={"engine": outcome.engine, "inputs": outcome.inputs, **outcome.metrics},
+    run = runs.create(
+        original.pipeline,
+        original.env,
+        trigger={"kind": "resume", "resumes": original.id},
+        params=original.params,
+        partition=original.partition,
+        steps=original.steps,
+        dedup_key=f"resume:{original.id}",
+        writes=original.writes,
     )
-    emit(
-        context.store,
-        StepSucceeded(**where, rows_out=outcome.rows_out, duration_s=duration, table=outcome.table),
-    )
-    _watch(context, step, outcome, duration)
-    return StepReport(step.name, "succeeded", outcome=outcome, duration_s=duration)
+    if run.status != "queued":
+        raise UsageError(
+            f"run {run_id} was resumed already, as run {run.id}",
+            hint=f"`sluiceway run-info {run.id}`",
+        )
+    claimed = claim_when_free(store, run, owner_id("run"))
+    return execute_claimed(project, store, claimed, engine=engine, workers=workers)
 
 
-def _watch(context: StepContext, step: Any, outcome: Any, duration: float) -> None:
-    """Profile the step's commit, record its metrics and report anomalies (never fails)."""
-    from sluiceway.quality.watch import after_commit, after_step
-
-    assert context.store is not None
-    run, pipeline = context.run, context.pipeline
-    try:
-        if outcome.commit is not None and outcome.table is not None:
-            after_commit(
-                context.lake,
-                context.store,
-                outcome.table,
-                outcome.commit,
-                run_id=run.id,
-                pipeline=pipeline.name,
-                step=step.name,
-            )
-        after_step(context.store, pipeline.name, step.name, duration, run_id=run.id)
-    except Exception as exc:  # the step is committed: watching it must not fail the run
-        log.warning("watching step %s of run %s failed: %s", step.name, run.id, exc)
-
-
-def _next_batch(context: StepContext, step: Any) -> int:
-    """One more than any batch this step used, in the store or in the table's log."""
-    from sluiceway.lake.commit import committed_batch
-    from sluiceway.meta.runs import RunRepo
-
-    assert context.store is not None
-    used = RunRepo(context.store).last_batch(context.pipeline.name, step.name) or 0
-    if step.writes:
-        table = context.lake.table(step.writes)
-        if table.exists():
-            app_id = f"{context.pipeline.name}/{step.name}"
-            used = max(used, committed_batch(table.delta(), app_id) or 0)
-    return used + 1
-
-
-def _error_text(exc: BaseException) -> str:
-    """The error as a user should read it: ours by message, anything else with its type."""
-    if isinstance(exc, SluicewayError):
-        return str(exc)
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
-    return f"{type(exc).__name__}: {exc}{where}"
+def owner_id(role: str) -> str:
+    """Who holds a lease: role, host and process (unique while the process lives)."""
+    return f"{role}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def _pipeline(project: Project, name: str) -> Any:

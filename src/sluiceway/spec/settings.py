@@ -200,6 +200,34 @@ class StorageSettings(SpecModel):
     s3: S3Settings | None = Field(None, description="Settings for s3:// locations.")
 
 
+class ServeSettings(SpecModel):
+    """How `sluiceway serve` runs: its workers and its trigger watchers."""
+
+    workers: int = Field(2, ge=1, description="Runs executed at once.")
+    step_workers: int = Field(
+        2, ge=0, description="Warm worker processes the steps run in (0: in the runs' threads)."
+    )
+    settle: Duration = Field(
+        timedelta(milliseconds=300),
+        description="How long a local file's size must stay still to count as complete, "
+        "where the OS reports no close-after-write.",
+    )
+    s3_poll_interval: Duration = Field(
+        timedelta(seconds=10), description="Time between listings of an `s3://` landing zone."
+    )
+    webhook_host: str = Field("127.0.0.1", description="Address the webhook listener binds.")
+    webhook_port: int = Field(8787, ge=0, le=65535, description="Its port (0: a free one).")
+    webhook_max_body: int = Field(
+        1024 * 1024, ge=1, description="Largest webhook request body accepted, in bytes."
+    )
+    s3_hook_secret: SecretRef | None = Field(
+        None, description="When set, S3 notifications posted to `/hooks/s3` must be signed."
+    )
+    retry_delay: Duration = Field(
+        timedelta(seconds=5), description="Wait after a watcher's failed round before the next."
+    )
+
+
 class EnvironmentSettings(SpecModel):
     """What an environment changes; fields given are applied over the top-level ones."""
 
@@ -243,6 +271,9 @@ class ProjectSettings(SpecModel):
     )
     storage: StorageSettings = Field(
         default_factory=StorageSettings, description="Credentials for remote storage."
+    )
+    daemon: ServeSettings = Field(
+        default_factory=ServeSettings, description="How `sluiceway serve` runs."
     )
     environments: dict[Identifier, EnvironmentSettings] = Field(
         default_factory=dict, description="Named environments; `prod` always exists."

@@ -117,3 +117,35 @@ def test_deleting_a_run_cascades_to_its_steps(store) -> None:
         session.delete(session.get(RunRow, run.id))
     with store.session() as session:
         assert session.query(StepRunRow).count() == 0
+
+
+def test_a_run_writing_a_table_another_running_run_writes_waits_for_it(store) -> None:
+    lease = timedelta(seconds=30)
+    first = store.runs.create("silver", "prod", writes=["silver.orders", "silver.items"])
+    second = store.runs.create("fix", "prod", writes=["silver.orders"])
+    other = store.runs.create("gold", "prod", writes=["gold.revenue"])
+    assert store.runs.claim(first.id, "w1", lease) is not None
+    assert store.runs.claim(second.id, "w2", lease) is None  # silver.orders is being written
+    assert store.runs.blocker(second).id == first.id
+    assert store.runs.claim(other.id, "w2", lease) is not None  # nothing in common
+    store.runs.transition(first.id, "succeeded")
+    assert store.runs.blocker(second) is None
+    assert store.runs.claim(second.id, "w2", lease) is not None
+
+
+def test_runs_of_different_partitions_write_one_table_side_by_side(store) -> None:
+    lease = timedelta(seconds=30)
+    jan = store.runs.create("daily", "prod", partition="2026-01-01", writes=["gold.days"])
+    feb = store.runs.create("daily", "prod", partition="2026-02-01", writes=["gold.days"])
+    whole = store.runs.create("daily", "prod", writes=["gold.days"])
+    assert store.runs.claim(jan.id, "w1", lease) is not None
+    assert store.runs.claim(feb.id, "w2", lease) is not None
+    assert store.runs.claim(whole.id, "w3", lease) is None  # no partition: the whole table
+
+
+def test_a_pipelines_limit_of_running_runs_holds_at_claim(store) -> None:
+    lease = timedelta(seconds=30)
+    a, b = (store.runs.create("p", "prod") for _ in range(2))
+    assert store.runs.claim(a.id, "w1", lease, limit=1) is not None
+    assert store.runs.claim(b.id, "w2", lease, limit=1) is None
+    assert store.runs.claim(b.id, "w2", lease, limit=2) is not None

@@ -88,6 +88,11 @@ class StoreDialect(Protocol):
         queue any announcement that is delivered at COMMIT."""
         ...
 
+    def serialize(self, connection: Connection, name: str) -> None:
+        """Make the rest of this write transaction run alone among those serialized under
+        ``name`` (a check-then-write, such as claiming a run, done atomically)."""
+        ...
+
     def after_append(self, connection: Connection, last_id: int) -> None:
         """Called in the append transaction after its INSERT, with the last id appended."""
         ...

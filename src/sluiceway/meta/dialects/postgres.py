@@ -26,6 +26,7 @@ from sluiceway.meta.dialects import EVENTS_CHANNEL, DialectCapabilities
 # Arbitrary, fixed 64-bit keys: the same in every process that opens the store.
 MIGRATION_LOCK_KEY = 0x5157_0001
 APPEND_LOCK_KEY = 0x5157_0002
+SERIAL_LOCK_KEYS = {"claims": 0x5157_0003}
 
 
 class PostgresDialect:
@@ -70,6 +71,11 @@ class PostgresDialect:
             text("SELECT pg_advisory_xact_lock(:k), pg_notify(:channel, '')"),
             {"k": APPEND_LOCK_KEY, "channel": EVENTS_CHANNEL},
         )
+
+    def serialize(self, connection: Connection, name: str) -> None:
+        """A transaction-level advisory lock for ``name``, released at COMMIT."""
+        key = SERIAL_LOCK_KEYS[name]
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
     def after_append(self, connection: Connection, last_id: int) -> None:
         """Nothing: the NOTIFY was queued by :meth:`before_append`."""

@@ -95,6 +95,9 @@ class SqliteDialect:
     def before_append(self, connection: Connection) -> None:
         """Nothing: SQLite already holds one write lock from INSERT to COMMIT."""
 
+    def serialize(self, connection: Connection, name: str) -> None:
+        """Nothing: a write transaction takes SQLite's one write lock at BEGIN."""
+
     def after_append(self, connection: Connection, last_id: int) -> None:
         """Nothing: other processes poll (see :class:`DataVersionWatcher`)."""
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -45,6 +46,15 @@ class RunRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     lease_owner: Mapped[str | None] = mapped_column(String(255))
     lease_expires_at: Mapped[datetime | None]
+    dedup_key: Mapped[str | None] = mapped_column(String(512), unique=True)
+    """What the run was queued for (a trigger event, a backfill partition): queued once."""
+    not_before: Mapped[datetime | None]
+    """Start no earlier (a debounced ``tables`` trigger)."""
+    steps: Mapped[list[str] | None] = mapped_column(JSON)
+    """The steps to run (None: every step)."""
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    writes: Mapped[list[str] | None] = mapped_column(JSON)
+    """The tables the run writes: no other run writing one of them starts meanwhile."""
 
 
 class StepRunRow(Base):

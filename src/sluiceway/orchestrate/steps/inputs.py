@@ -16,15 +16,21 @@ if TYPE_CHECKING:
 
 
 def known_tables(ctx: StepContext) -> frozenset[str]:
-    """Tables a step may read: those the project writes and those in the catalog."""
+    """Tables a step may read: those the project writes and those in the catalog.
+
+    Worked out once per context (a run, or a worker's step) and kept on it: the project's
+    own tables cannot change under a run, and a table registered by others meanwhile is
+    known to the next run.
+    """
     if ctx.known is not None:
         return ctx.known
     known = set(ctx.project.tables_written())
     if ctx.store is not None:
         from sluiceway.meta.catalog import CatalogRepo
 
-        known.update(t.qualified_name for t in CatalogRepo(ctx.store).tables(ctx.project.env))
-    return frozenset(known)
+        known.update(CatalogRepo(ctx.store).names(ctx.project.env))
+    ctx.known = frozenset(known)
+    return ctx.known
 
 
 def view_lookup(ctx: StepContext) -> ViewLookup:

@@ -16,13 +16,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sluiceway.errors import TerminalError, UsageError
+from sluiceway.errors import TerminalError, TransientError, UsageError
 
 PYTHON_FOLDER = "python"
 
 
 class UserCodeError(TerminalError):
     """The step's own function raised; the message carries the user's traceback."""
+
+
+class TransientUserCodeError(UserCodeError, TransientError):
+    """The step's function lost a connection or timed out: trying again may succeed."""
 
 
 def load_function(root: Path, module_file: str, name: str) -> Callable[..., Any]:
@@ -118,9 +122,10 @@ class UserIterator:
 
 
 def _raised(function: str, exc: BaseException, folder: Path) -> UserCodeError:
-    return UserCodeError(
-        f"{function} raised {type(exc).__name__}: {exc}\n" + user_traceback(exc, folder)
-    )
+    message = f"{function} raised {type(exc).__name__}: {exc}\n" + user_traceback(exc, folder)
+    if isinstance(exc, ConnectionError | TimeoutError | TransientError):
+        return TransientUserCodeError(message)
+    return UserCodeError(message)
 
 
 def user_traceback(exc: BaseException, folder: Path) -> str:

@@ -68,6 +68,20 @@ class TriggerSettings:
     s3_hook_secret: str | None = None
     retry_delay: float = 5.0
 
+    @classmethod
+    def of(cls, project: Project) -> TriggerSettings:
+        """The settings of ``project``'s ``daemon:`` section."""
+        spec = project.settings.daemon
+        return cls(
+            settle=spec.settle.total_seconds(),
+            s3_poll_interval=spec.s3_poll_interval.total_seconds(),
+            webhook_host=spec.webhook_host,
+            webhook_port=spec.webhook_port,
+            webhook_max_body=spec.webhook_max_body,
+            s3_hook_secret=spec.s3_hook_secret,
+            retry_delay=spec.retry_delay.total_seconds(),
+        )
+
 
 def watchers_for(
     project: Project,
@@ -96,7 +110,7 @@ def watchers_for(
     from sluiceway.orchestrate.triggers.webhook import WebhookServer
     from sluiceway.orchestrate.triggers.webhook_routes import S3Route, webhook_routes
 
-    settings = settings or TriggerSettings()
+    settings = settings or TriggerSettings.of(project)
     clock = clock or SystemClock()
     watchers: list[Watcher] = []
 
