@@ -334,8 +334,12 @@ CYCLE = {
 
 
 def test_the_pages_examples_print_what_it_shows(tmp_path: Path, capsys, monkeypatch) -> None:
+    from sluiceway.cli import render
+
     monkeypatch.setattr(state, "_project", None)
     monkeypatch.setattr(state, "_store", None)
+    for console in (render.console, render.err_console):  # the page shows an 80-column terminal
+        monkeypatch.setattr(console, "width", 80)
     shop = tmp_path / "shop"
     assert run(["init", str(shop)]) == 0
     cycle = tmp_path / "cycle"
