@@ -14,13 +14,14 @@ a duplicate append returns ``None`` instead of a second event.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, TypeVar, overload
 
 from sluiceway.events import notify
 from sluiceway.events.base import Event, from_record, to_new_event
 
 if TYPE_CHECKING:
+    from sluiceway.meta.events import EventRecord, NewEvent
     from sluiceway.meta.store import MetaStore
 
 E = TypeVar("E", bound=Event)
@@ -104,6 +105,19 @@ class EventLog:
     def latest_id(self) -> int:
         """The highest id in the log (0 when empty)."""
         return self.store.events.latest_id()
+
+
+def staged(
+    store: MetaStore, *events: Event
+) -> tuple[list[NewEvent], Callable[[list[EventRecord]], None]]:
+    """``events`` in storage form for a repository to append in its own transaction, and
+    the callback that wakes this process's waiters once that transaction committed."""
+
+    def appended(records: list[EventRecord]) -> None:
+        if records:
+            notify.announce(store.key, records[-1].id)
+
+    return [to_new_event(e) for e in events], appended
 
 
 @overload

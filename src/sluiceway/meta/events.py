@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sluiceway.meta.models import EventCursorRow, EventRow, utcnow
@@ -82,16 +82,26 @@ class EventStore:
         """Append ``events`` in one transaction, in order; committed when this returns."""
         if not events:
             return []
+        with self._store.connection(write=True) as connection:
+            return self.append_in(connection, events)
+
+    def append_in(self, connection: Connection, events: Sequence[NewEvent]) -> list[EventRecord]:
+        """Append ``events`` inside the caller's write transaction, committed with it.
+
+        A state change and its event then commit together (a step's record and
+        ``step.started``): one transaction instead of two, and never one without the other.
+        """
+        if not events:
+            return []
         rows = [_row(e) for e in events]
         dialect = self._store.dialect
         statement = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
-        with self._store.connection(write=True) as connection:
-            dialect.before_append(connection)
-            if len(rows) == 1:
-                ids = [connection.execute(statement, rows[0]).scalar_one()]
-            else:
-                ids = list(connection.execute(statement, rows).scalars())
-            dialect.after_append(connection, ids[-1])
+        dialect.before_append(connection)
+        if len(rows) == 1:
+            ids = [connection.execute(statement, rows[0]).scalar_one()]
+        else:
+            ids = list(connection.execute(statement, rows).scalars())
+        dialect.after_append(connection, ids[-1])
         return [
             EventRecord(i, e.type, e.time, e.run_id, e.pipeline, e.step, e.table, e.payload)
             for i, e in zip(ids, events, strict=True)

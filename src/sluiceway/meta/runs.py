@@ -9,7 +9,7 @@ worker renews; an expired lease lets another worker claim the run as a new attem
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -21,6 +21,7 @@ from sluiceway.meta.errors import InvalidTransitionError, NotFoundError
 from sluiceway.meta.models import RunRow, StepRunRow, utcnow
 
 if TYPE_CHECKING:
+    from sluiceway.meta.events import EventRecord, NewEvent
     from sluiceway.meta.store import MetaStore
 
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
@@ -358,9 +359,21 @@ class RunRepo:
             return bool(_rowcount(session.execute(statement)))
 
     def start_step(
-        self, run_id: str, step: str, *, attempt: int = 1, batch: int | None = None
+        self,
+        run_id: str,
+        step: str,
+        *,
+        attempt: int = 1,
+        batch: int | None = None,
+        events: Sequence[NewEvent] = (),
+        appended: Callable[[list[EventRecord]], None] | None = None,
     ) -> StepRun:
-        """Record that a step attempt started; ``batch`` is its app-transaction version."""
+        """Record that a step attempt started; ``batch`` is its app-transaction version.
+
+        Args:
+            events: appended in the same transaction (``step.started``).
+            appended: called with the stored events once the transaction committed.
+        """
         row = StepRunRow(
             run_id=run_id,
             step=step,
@@ -373,7 +386,11 @@ class RunRepo:
         with self._store.session(write=True) as session:
             session.add(row)
             session.flush()
-            return _step(row)
+            records = self._store.events.append_in(session.connection(), events)
+            result = _step(row)
+        if records and appended is not None:
+            appended(records)
+        return result
 
     def finish_step(
         self,
@@ -388,8 +405,15 @@ class RunRepo:
         rows_quarantined: int | None = None,
         error: str | None = None,
         metrics: Mapping[str, Any] | None = None,
+        events: Sequence[NewEvent] = (),
+        appended: Callable[[list[EventRecord]], None] | None = None,
     ) -> StepRun:
-        """Record a running step attempt's outcome (only fields given are changed)."""
+        """Record a running step attempt's outcome (only fields given are changed).
+
+        Args:
+            events: appended in the same transaction (``step.succeeded``, ``step.failed``).
+            appended: called with the stored events once the transaction committed.
+        """
         with self._store.session(write=True) as session:
             row = session.get(StepRunRow, step_run_id)
             if row is None:
@@ -414,7 +438,11 @@ class RunRepo:
             if metrics is not None:
                 row.metrics = {**row.metrics, **metrics}
             session.flush()
-            return _step(row)
+            records = self._store.events.append_in(session.connection(), events)
+            result = _step(row)
+        if records and appended is not None:
+            appended(records)
+        return result
 
     def steps(self, run_id: str) -> list[StepRun]:
         """The run's step attempts, in the order they started."""

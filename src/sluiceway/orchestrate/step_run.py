@@ -59,19 +59,22 @@ def execute_step(
         watches: where to profile and judge the step's commit in the background (None:
             here, before returning).
     """
-    from sluiceway.events import emit
+    from sluiceway.events.log import staged
     from sluiceway.events.types import StepFailed, StepStarted, StepSucceeded
     from sluiceway.lake.commit import WriteContext
     from sluiceway.meta.runs import RunRepo
 
     assert context.store is not None
-    runs = RunRepo(context.store)
+    store = context.store
+    runs = RunRepo(store)
     run, pipeline = context.run, context.pipeline
     if step.type not in RUNNABLE:
         return StepReport(step.name, "skipped", error=f"{step.type} steps are not run here yet")
-    record = runs.start_step(run.id, step.name, attempt=attempt, batch=batch_number)
     where = {"run_id": run.id, "pipeline": pipeline.name, "step": step.name}
-    emit(context.store, StepStarted(**where, batch=batch_number, table=step.writes))
+    events, appended = staged(store, StepStarted(**where, batch=batch_number, table=step.writes))
+    record = runs.start_step(
+        run.id, step.name, attempt=attempt, batch=batch_number, events=events, appended=appended
+    )
     started = time.monotonic()
     app_id = app_id_of(pipeline.name, step.name, run.partition)
     batch = WriteContext(run_id=run.id, app_id=app_id, batch=batch_number)
@@ -79,8 +82,8 @@ def execute_step(
         outcome = executor(step.type).execute(step, context, batch)
     except Exception as exc:
         error = error_text(exc)
-        runs.finish_step(record.id, "failed", error=error)
-        emit(context.store, StepFailed(**where, error=error, table=step.writes))
+        events, appended = staged(store, StepFailed(**where, error=error, table=step.writes))
+        runs.finish_step(record.id, "failed", error=error, events=events, appended=appended)
         return StepReport(
             step.name,
             "failed",
@@ -92,6 +95,10 @@ def execute_step(
     duration = time.monotonic() - started
     commit = outcome.commit
     metrics = {"engine": outcome.engine, "inputs": outcome.inputs, **outcome.metrics}
+    events, appended = staged(
+        store,
+        StepSucceeded(**where, rows_out=outcome.rows_out, duration_s=duration, table=outcome.table),
+    )
     runs.finish_step(
         record.id,
         "succeeded",
@@ -99,10 +106,8 @@ def execute_step(
         table_version=commit.version if commit else None,
         rows_out=outcome.rows_out,
         metrics=metrics,
-    )
-    emit(
-        context.store,
-        StepSucceeded(**where, rows_out=outcome.rows_out, duration_s=duration, table=outcome.table),
+        events=events,
+        appended=appended,
     )
     if watches is None:
         _watch(context, step, outcome, duration)
