@@ -23,8 +23,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from sluiceway.spec.alerts import AlertSettings
 from sluiceway.spec.base import EngineName, Identifier, SpecModel
 from sluiceway.spec.durations import Duration
+from sluiceway.spec.openlineage import OpenLineageSettings
 from sluiceway.spec.secrets import SecretRef, SecretUrl
 
 RESERVED_LAYERS = frozenset({"_system"})
@@ -274,6 +276,12 @@ class ProjectSettings(SpecModel):
     )
     daemon: ServeSettings = Field(
         default_factory=ServeSettings, description="How `sluiceway serve` runs."
+    )
+    openlineage: OpenLineageSettings | None = Field(
+        None, description="Where OpenLineage events are sent (none: nowhere)."
+    )
+    alerts: AlertSettings = Field(
+        default_factory=AlertSettings, description="Alert channels and rules."
     )
     environments: dict[Identifier, EnvironmentSettings] = Field(
         default_factory=dict, description="Named environments; `prod` always exists."
