@@ -30,15 +30,16 @@ def run(
         bool, typer.Option("--all", help="Run every pipeline, upstream ones first.")
     ] = False,
     workers: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--workers",
             "-w",
             min=0,
             help="Run independent steps side by side in this many worker processes "
             "(0: one by one in this process).",
+            show_default="as many as steps can run side by side, up to defaults.max_parallel",
         ),
-    ] = 0,
+    ] = None,
     engine: Annotated[
         str | None,
         typer.Option("--engine", help="Run every step on this engine (duckdb or spark)."),

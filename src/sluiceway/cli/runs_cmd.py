@@ -80,8 +80,15 @@ def run_info(
 def resume(
     run_id: Annotated[str, typer.Argument(help="A failed or cancelled run.")],
     workers: Annotated[
-        int, typer.Option("--workers", "-w", min=0, help="Worker processes for the steps.")
-    ] = 0,
+        int | None,
+        typer.Option(
+            "--workers",
+            "-w",
+            min=0,
+            help="Worker processes for the steps (0: in this process).",
+            show_default="as many as steps can run side by side",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Run again what a failed or cancelled run left undone; committed steps are not redone."""

@@ -47,16 +47,30 @@ def serve(
     summary: Annotated[
         bool, typer.Option("--summary/--no-summary", help="Print what ran when the daemon stops.")
     ] = True,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            help="auto (JSON when stderr is not a terminal), json (one object per line, with "
+            "run and step ids) or text.",
+        ),
+    ] = "auto",
 ) -> None:
     """Run the scheduler, the trigger watchers and the workers until SIGTERM (or idle)."""
     import logging
+    import sys
     import time
 
     from sluiceway.cli.context import state
     from sluiceway.cli.render import console
+    from sluiceway.logs import configure
     from sluiceway.orchestrate.daemon import Daemon, DaemonSettings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if log_format not in ("auto", "json", "text"):
+        raise typer.BadParameter("--log-format is auto, json or text")
+    if log_format == "auto":
+        log_format = "text" if sys.stderr.isatty() else "json"
+    configure(log_format, logging.INFO)
     started = time.time()
     spec = state.project().settings.daemon
     daemon = Daemon(
@@ -68,6 +82,7 @@ def serve(
             webhook_port=port,
             until_idle=until_idle,
             idle_seconds=idle_seconds,
+            log_format=log_format,
         ),
     )
     console.print(f"serving {state.project().settings.name} (Ctrl-C or SIGTERM to stop)")

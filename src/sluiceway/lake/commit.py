@@ -77,6 +77,8 @@ class CommitResult:
     metrics: dict[str, Any] = field(default_factory=dict)
     schema: pa.Schema | None = None
     """The table's schema at ``version`` once the commit is registered (None before)."""
+    bytes_added: int | None = None
+    """Bytes of the data files the commit added, once it is registered (None before)."""
 
 
 def commit_properties(ctx: WriteContext, *, creates: bool = False) -> CommitProperties:

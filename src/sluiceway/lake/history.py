@@ -278,10 +278,12 @@ def restore(ref: TableRef, version: int, *, emit: EventSink | None = None) -> Re
 
 @dataclass(frozen=True)
 class CommittedFile:
-    """A data file one commit added: its path (relative to the table) and partition values."""
+    """A data file one commit added: its path (relative to the table), partition values and
+    size in bytes."""
 
     path: str
     partition_values: Mapping[str, str | None]
+    size: int = 0
 
 
 def commit_files(ref: TableRef | LakeTable, version: int) -> list[CommittedFile]:
@@ -303,5 +305,5 @@ def commit_files(ref: TableRef | LakeTable, version: int) -> list[CommittedFile]
         add = action.get("add")
         if add and add.get("dataChange", True):
             values = dict(add.get("partitionValues") or {})
-            found.append(CommittedFile(unquote(add["path"]), values))
+            found.append(CommittedFile(unquote(add["path"]), values, int(add.get("size") or 0)))
     return found

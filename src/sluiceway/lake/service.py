@@ -199,7 +199,7 @@ class Lake:
             committed = self._record(target, options, result, ctx)
             self._autocompact(target, committed)
             if committed is not None:
-                result = dataclasses.replace(result, schema=_schema(committed))
+                result = self._described(target, result, committed)
         return result
 
     @contextmanager
@@ -254,7 +254,7 @@ class Lake:
             committed = self._record(target, options, result, ctx)
             self._autocompact(target, committed)
             if committed is not None:
-                result = dataclasses.replace(result, schema=_schema(committed))
+                result = self._described(target, result, committed)
         return result
 
     def already_committed(self, table: str | TableName, ctx: WriteContext) -> bool:
@@ -373,6 +373,19 @@ class Lake:
             ),
         )
         return committed
+
+    def _described(
+        self, target: TableTarget, result: CommitResult, committed: DeltaTable
+    ) -> CommitResult:
+        """``result`` with the committed schema and the bytes its files added (its log entry)."""
+        from sluiceway.lake.history import commit_files
+        from sluiceway.lake.maintenance.common import TableRef
+
+        assert result.version is not None
+        files = commit_files(TableRef(self.storage, self.env, target.name), result.version)
+        return dataclasses.replace(
+            result, schema=_schema(committed), bytes_added=sum(f.size for f in files)
+        )
 
     def _info(self, name: TableName) -> TableInfo | None:
         if self.store is None:

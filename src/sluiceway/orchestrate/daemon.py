@@ -51,6 +51,8 @@ class DaemonSettings:
     idle_seconds: float = 3.0
     drain_seconds: float = 300.0
     engine: str | None = None
+    log_format: str | None = None
+    """How worker processes log to stderr (``json``/``text``; None: not at all)."""
 
 
 @dataclass
@@ -120,7 +122,7 @@ class Daemon:
         from sluiceway.orchestrate.workers import ProcessSteps
 
         if self.settings.step_workers > 0:
-            pool = ProcessSteps(self.settings.step_workers)
+            pool = ProcessSteps(self.settings.step_workers, log_format=self.settings.log_format)
             pool.warm()
             self._runner = pool
         self._watchers = watchers_for(

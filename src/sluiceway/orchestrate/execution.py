@@ -131,6 +131,7 @@ def execute_run(
     retry_at: dict[str, float] = {}
     attempts: dict[str, int] = {}
     policy = {name: _policy(context, by_name[name]) for name in todo}
+    parallel = min(runner.parallel, context.project.settings.defaults.max_parallel)
     cancelled = False
     while waiting or running:
         if lease is not None and (lease.cancelled.is_set() or lease.lost.is_set()):
@@ -146,7 +147,7 @@ def execute_run(
             break
         now = clock.monotonic()
         for name in [n for n in todo if n in waiting]:
-            if len(running) >= runner.parallel:
+            if len(running) >= parallel:
                 break
             upstream = graph[name] & selected
             if upstream & blocked:
@@ -199,6 +200,31 @@ def execute_run(
     report.duration_s = time.monotonic() - started
     _finish(context, run, report, cancelled=cancelled)
     return report
+
+
+def auto_workers(context: StepContext, run: Run) -> int:
+    """Worker processes worth starting for ``run``: 0 when its steps form a chain.
+
+    As many as steps can run side by side (the widest level of its selected steps'
+    graph), at most ``defaults.max_parallel``; a chain runs in the run's own process,
+    which saves starting processes that would take turns.
+    """
+    selected = set(run.steps) if run.steps else {s.name for s in context.pipeline.steps}
+
+    def reads(step: Any) -> list[str]:
+        if step.type not in RUNNABLE:
+            return []
+        return executor(step.type).dependencies(step, context)
+
+    graph = step_order(context.pipeline, reads)
+    depth: dict[str, int] = {}
+    for name, upstream in graph.items():  # keyed in execution order: upstream come first
+        depth[name] = 1 + max((depth[u] for u in upstream if u in depth), default=-1)
+    levels: dict[int, int] = {}
+    for name in selected:
+        levels[depth[name]] = levels.get(depth[name], 0) + 1
+    width = max(levels.values(), default=0)
+    return 0 if width <= 1 else min(width, context.project.settings.defaults.max_parallel)
 
 
 def lineage(runs: Any, run: Run) -> list[str]:

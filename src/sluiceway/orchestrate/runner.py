@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sluiceway.errors import UsageError
+from sluiceway.logs import run_context
 from sluiceway.orchestrate.context import Engines, RunContext, StepContext
-from sluiceway.orchestrate.execution import LEASE, Lease, RunReport, execute_run
+from sluiceway.orchestrate.execution import LEASE, Lease, RunReport, auto_workers, execute_run
 from sluiceway.orchestrate.step_run import StepReport, error_text
 
 if TYPE_CHECKING:
@@ -43,14 +44,15 @@ def run_pipeline(
     engine: str | None = None,
     params: dict[str, Any] | None = None,
     partition: str | None = None,
-    workers: int = 0,
+    workers: int | None = 0,
     trigger: dict[str, Any] | None = None,
 ) -> RunReport:
     """Queue a run of ``pipeline_name`` (or only ``steps`` of it), run it now, report.
 
     Args:
         workers: 0 runs the steps one by one in this process; N runs them side by side in
-            N worker processes (and enforces step timeouts).
+            N worker processes (and enforces step timeouts); None starts as many as the
+            steps can use, none for a chain.
     """
     from sluiceway.meta.runs import RunRepo
 
@@ -113,10 +115,16 @@ def execute_claimed(
     run: Run,
     *,
     engine: str | None = None,
-    workers: int = 0,
+    workers: int | None = 0,
     runner: StepRunner | None = None,
 ) -> RunReport:
-    """Execute a run this process has claimed (its lease renewed while it runs)."""
+    """Execute a run this process has claimed (its lease renewed while it runs).
+
+    Args:
+        workers: worker processes for the steps (0: in this process; None: as many as
+            its steps can use, see :func:`~sluiceway.orchestrate.execution.auto_workers`).
+        runner: run the steps there instead (a daemon's shared pool).
+    """
     from sluiceway.events import emit
     from sluiceway.events.types import RunFailed, RunStarted
     from sluiceway.lake.service import Lake
@@ -144,9 +152,17 @@ def execute_claimed(
     )
     own_runner = runner is None
     if runner is None:
+        if workers is None:
+            try:
+                workers = auto_workers(context, run)
+            except Exception:  # planning errors are reported by the run itself
+                workers = 0
         runner = ProcessSteps(workers) if workers > 0 else InProcessSteps(context)
     try:
-        with Lease(context, run, run.lease_owner or owner_id("run")) as lease:
+        with (
+            run_context(run.id, pipeline.name),
+            Lease(context, run, run.lease_owner or owner_id("run")) as lease,
+        ):
             return execute_run(context, run, runner, lease=lease)
     except Exception as exc:
         # Planning failed (bad SQL, an unknown table, a cycle): the run ends, recorded.
@@ -166,7 +182,7 @@ def resume_run(
     run_id: str,
     *,
     engine: str | None = None,
-    workers: int = 0,
+    workers: int | None = 0,
 ) -> RunReport:
     """Run again what a failed or cancelled run left undone, as a new run linked to it.
 

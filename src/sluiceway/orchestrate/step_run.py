@@ -13,11 +13,14 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sluiceway.errors import SluicewayError, TransientError
+from sluiceway.logs import step_log
 from sluiceway.orchestrate.steps import executor
+from sluiceway.orchestrate.usage import Meter
 
 if TYPE_CHECKING:
     from sluiceway.orchestrate.context import StepContext
@@ -76,14 +79,31 @@ def execute_step(
         run.id, step.name, attempt=attempt, batch=batch_number, events=events, appended=appended
     )
     started = time.monotonic()
+    meter = Meter()
     app_id = app_id_of(pipeline.name, step.name, run.partition)
     batch = WriteContext(run_id=run.id, app_id=app_id, batch=batch_number)
     try:
-        outcome = executor(step.type).execute(step, context, batch)
+        with step_log(
+            logs_folder(context.project),
+            run_id=run.id,
+            pipeline=pipeline.name,
+            step=step.name,
+            attempt=attempt,
+            capture_prints=step.type == "python",
+        ):
+            try:
+                outcome = executor(step.type).execute(step, context, batch)
+            except Exception as exc:  # into the step's log: ours by message, others traced
+                known = isinstance(exc, SluicewayError)
+                log.error("step %s failed: %s", step.name, error_text(exc), exc_info=not known)
+                raise
     except Exception as exc:
         error = error_text(exc)
+        usage = asdict(meter.stop())
         events, appended = staged(store, StepFailed(**where, error=error, table=step.writes))
-        runs.finish_step(record.id, "failed", error=error, events=events, appended=appended)
+        runs.finish_step(
+            record.id, "failed", error=error, metrics=usage, events=events, appended=appended
+        )
         return StepReport(
             step.name,
             "failed",
@@ -93,8 +113,13 @@ def execute_step(
             attempt=attempt,
         )
     duration = time.monotonic() - started
+    usage = asdict(meter.stop())
     commit = outcome.commit
-    metrics = {"engine": outcome.engine, "inputs": outcome.inputs, **outcome.metrics}
+    metrics = {"engine": outcome.engine, "inputs": outcome.inputs, **outcome.metrics, **usage}
+    if commit is not None and not commit.skipped:
+        metrics["files_written"] = commit.files_added
+        if commit.bytes_added is not None:
+            metrics["bytes_written"] = commit.bytes_added
     events, appended = staged(
         store,
         StepSucceeded(**where, rows_out=outcome.rows_out, duration_s=duration, table=outcome.table),
@@ -153,6 +178,11 @@ class Watches:
         """Finish the queued watches and stop the thread."""
         self.settle()
         self._pool.shutdown(wait=True)
+
+
+def logs_folder(project: Any) -> Path:
+    """Where the project's step logs are kept: ``.sluiceway/logs`` beside its metadata."""
+    return Path(project.root) / ".sluiceway" / "logs"
 
 
 def batch_for(

@@ -109,10 +109,14 @@ class InProcessSteps:
 class ProcessSteps:
     """A pool of warm worker processes; steps of one or many runs run side by side."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, *, log_format: str | None = None) -> None:
+        """Args:
+        log_format: how the workers log to stderr (``json``/``text``; None: they only
+            write each step's own log file).
+        """
         self.parallel = max(1, size)
         self._tasks: queue.Queue[tuple[StepTask, Future[StepReport]] | None] = queue.Queue()
-        self._slots = [_Slot(self._tasks) for _ in range(self.parallel)]
+        self._slots = [_Slot(self._tasks, log_format) for _ in range(self.parallel)]
         self._lock = threading.Lock()
 
     def submit(self, task: StepTask) -> Future[StepReport]:
@@ -145,8 +149,13 @@ class ProcessSteps:
 class _Slot:
     """One worker process and the thread that feeds it tasks."""
 
-    def __init__(self, tasks: queue.Queue[tuple[StepTask, Future[StepReport]] | None]) -> None:
+    def __init__(
+        self,
+        tasks: queue.Queue[tuple[StepTask, Future[StepReport]] | None],
+        log_format: str | None = None,
+    ) -> None:
         self._tasks = tasks
+        self._log_format = log_format
         self._process: Any = None
         self._conn: Connection | None = None
         self._current: str | None = None
@@ -161,7 +170,10 @@ class _Slot:
                 context = multiprocessing.get_context("spawn")
                 parent, child = context.Pipe()
                 self._process = context.Process(
-                    target=worker_main, args=(child,), name="sluiceway-worker", daemon=True
+                    target=worker_main,
+                    args=(child, self._log_format),
+                    name="sluiceway-worker",
+                    daemon=True,
                 )
                 self._process.start()
                 child.close()
@@ -244,8 +256,12 @@ class _Slot:
 # ---------------------------------------------------------------- in the worker process
 
 
-def worker_main(conn: Connection) -> None:
+def worker_main(conn: Connection, log_format: str | None = None) -> None:
     """A worker process: run step tasks until told to stop, keeping its state warm."""
+    if log_format is not None:
+        from sluiceway.logs import configure
+
+        configure(log_format)
     state = _WorkerState()
     try:
         while True:

@@ -210,3 +210,36 @@ def test_a_run_whose_worker_died_is_recovered_without_redoing_commits(
     assert report.status == "succeeded", [s.error for s in report.steps]
     assert [s.step for s in runs.steps(run.id)] == ["first", "second"]  # first ran once
     assert (marks / "flaky").read_text() == "2"
+
+
+def test_a_run_starts_as_many_workers_as_its_steps_can_use(workspace: Any) -> None:
+    from sluiceway.orchestrate.analysis import placeholder_contexts
+    from sluiceway.orchestrate.execution import auto_workers
+
+    workspace.write(
+        "pipelines/wide.yaml",
+        """
+        name: wide
+        steps:
+          - {name: a, type: sql, query: SELECT 1 AS x, table: silver.a}
+          - {name: b, type: sql, query: SELECT 2 AS x, table: silver.b}
+          - {name: c, type: sql, query: SELECT 3 AS x, table: silver.c}
+          - {name: d, type: sql, query: SELECT * FROM silver.a, table: gold.d}
+        """,
+    )
+    workspace.write(
+        "pipelines/chain.yaml",
+        """
+        name: chain
+        steps:
+          - {name: a, type: sql, query: SELECT 1 AS x, table: silver.ca}
+          - {name: b, type: sql, query: SELECT * FROM silver.ca, table: silver.cb}
+        """,
+    )
+    contexts = {c.pipeline.name: c for c in placeholder_contexts(workspace.project(), None)}
+    runs = RunRepo(workspace.store)
+    wide = runs.create("wide", "prod")
+    assert auto_workers(contexts["wide"], wide) == 3  # a, b and c side by side
+    only_two = runs.create("wide", "prod", steps=["a", "d"])
+    assert auto_workers(contexts["wide"], only_two) == 0  # a then d: a chain
+    assert auto_workers(contexts["chain"], runs.create("chain", "prod")) == 0
