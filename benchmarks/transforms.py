@@ -164,20 +164,20 @@ def child_platform(args: dict[str, Any]) -> dict[str, Any]:
     import sluiceway.lake.staged_commit
     import sluiceway.orchestrate.steps.sql
     from sluiceway.meta.store import open_project_store
-    from sluiceway.orchestrate import runner
+    from sluiceway.orchestrate import runner, step_run
     from sluiceway.spec.project import load_project
 
     engine = args.get("engine")
     if engine == "spark":
         import sluiceway.engines.spark.engine  # noqa: F401
     meter = Meter()
-    run_step = runner._run_step
+    execute_step = step_run.execute_step
 
-    def timed_step(context: Any, step: Any) -> Any:
+    def timed_step(context: Any, step: Any, *args: Any, **kwargs: Any) -> Any:
         with meter.part(step.name):
-            return run_step(context, step)
+            return execute_step(context, step, *args, **kwargs)
 
-    runner._run_step = timed_step
+    step_run.execute_step = timed_step  # type: ignore[assignment]
     start = time.perf_counter()
     project = load_project(Path(args["root"]))
     with open_project_store(project) as store:

@@ -192,6 +192,10 @@ def problems_from_error(
                 mark, value = positions.value((*path, "type")), value["type"]
                 message = f"unknown value {value!r}; expected {quoted(allowed)}"
                 hint = did_you_mean(value, allowed)
+            elif isinstance(value, str):  # the shorthand: the name alone stands for the type
+                field, mark = format_path(path), positions.value(path)
+                message = f"unknown value {value!r}; expected {quoted(allowed)}"
+                hint = did_you_mean(value, allowed)
             else:
                 message, hint = f"missing 'type'; expected {quoted(allowed)}", None
                 value = None

@@ -365,3 +365,25 @@ def test_check_names_and_table_checks(make_project, problems_of) -> None:
             "give one of them a distinct name",
         ),
     ]
+
+
+def test_a_bad_materialization_name_written_alone_is_named_with_a_fix(
+    make_project, problems_of
+) -> None:
+    files = {
+        "pipelines/one.yaml": """\
+            name: one
+            steps:
+              - name: orders
+                type: sql
+                query: select 1 as id
+                table: silver.orders
+                materialization: apend
+        """
+    }
+    [problem] = problems_of(make_project(files))
+    assert str(problem) == (
+        "pipelines/one.yaml:7:22: steps[0].materialization: unknown value 'apend'; expected "
+        "'overwrite', 'append', 'partition_overwrite', 'merge', 'scd2' or 'view' "
+        "— did you mean 'append'?"
+    )

@@ -144,8 +144,8 @@ class Replay:
                 )
             return pa.ipc.open_stream(pa.memory_map(str(self._path)))
         data, self._data = self._data, None
-        if not (self._spool or spool):
-            return data
+        if self._again is not None or not (self._spool or spool):
+            return data  # in memory: a second pass streams it again, no copy needed
         options = pa.ipc.IpcWriteOptions(compression="lz4")
 
         def tee() -> Iterator[pa.RecordBatch]:
