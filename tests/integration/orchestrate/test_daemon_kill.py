@@ -18,22 +18,14 @@ from pathlib import Path
 
 import pytest
 
+from support.pipelines import INGEST_ON_FILES as INGEST
+
 pytestmark = pytest.mark.slow
 
 KILLS = 20
 FILES_PER_ROUND = 2
 ROWS_PER_FILE = 50
 
-INGEST = """
-name: ingest
-on:
-  - {type: files, glob: "orders/*.csv"}
-steps:
-  - name: load
-    type: ingest
-    table: raw.orders
-    source: {type: files, glob: "orders/*.csv", format: csv}
-"""
 SILVER = """
 name: silver
 on:

@@ -25,19 +25,10 @@ from sluiceway.orchestrate.daemon import Daemon, DaemonSettings
 from sluiceway.orchestrate.triggers.clock import ManualClock
 from sluiceway.orchestrate.triggers.webhook_routes import sign
 from sluiceway.spec.project import load_project
+from support.pipelines import INGEST_ON_FILES as INGEST
 
 pytestmark = pytest.mark.slow
 
-INGEST = """
-name: ingest
-on:
-  - {type: files, glob: "orders/*.csv"}
-steps:
-  - name: load
-    type: ingest
-    table: raw.orders
-    source: {type: files, glob: "orders/*.csv", format: csv}
-"""
 SILVER = """
 name: silver
 on:

@@ -12,19 +12,10 @@ import pytest
 from sluiceway.events import EventLog
 from sluiceway.meta.runs import RunRepo
 from sluiceway.orchestrate.daemon import Daemon, DaemonSettings
+from support.pipelines import INGEST_ON_FILES as INGEST
 
 pytestmark = pytest.mark.slow
 
-INGEST = """
-name: ingest
-on:
-  - {type: files, glob: "orders/*.csv"}
-steps:
-  - name: load
-    type: ingest
-    table: raw.orders
-    source: {type: files, glob: "orders/*.csv", format: csv}
-"""
 SILVER = """
 name: silver
 on:
