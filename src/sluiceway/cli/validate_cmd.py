@@ -59,19 +59,25 @@ def validate(
 
 
 def _check_sql(project: Any) -> None:
-    """Analyse every sql step's SQL as a run would; raise ``SpecError`` listing the problems."""
+    """Analyse every sql step's SQL as a run would; raise ``SpecError`` listing the problems.
+
+    Then build the project's graph: pipelines feeding each other in a cycle are an error
+    (:class:`~sluiceway.errors.UsageError` naming the cycle), as they are for a run.
+    """
     from sluiceway.cli.context import catalog_store
     from sluiceway.orchestrate.analysis import sql_problems
+    from sluiceway.orchestrate.graph import build_graph
     from sluiceway.spec.problems import SpecError
 
     store = catalog_store(project)
     try:
         problems = sql_problems(project, store)
+        if problems:
+            raise SpecError(problems)
+        build_graph(project, store)
     finally:
         if store is not None:
             store.close()
-    if problems:
-        raise SpecError(problems)
 
 
 def _count(number: int, noun: str) -> str:

@@ -175,3 +175,27 @@ def test_a_problem_of_some_template_rows_names_the_rows(tmp_path: Path, capsys, 
         in err
     )
     assert "1 problem in 1 file" in err
+
+
+def test_pipelines_feeding_each_other_in_a_cycle_do_not_validate(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    root = tmp_path / "cycle"
+    files = {
+        "sluiceway.yaml": "name: shop\n",
+        "pipelines/a.yaml": "name: a\nsteps:\n"
+        "  - {name: orders, type: sql, query: SELECT 1 AS id, table: silver.orders}\n"
+        "  - {name: enrich, type: sql, query: SELECT * FROM gold.a, table: silver.enriched}\n",
+        "pipelines/b.yaml": "name: b\nsteps:\n"
+        "  - {name: agg, type: sql, query: SELECT * FROM silver.orders, table: gold.a}\n",
+    }
+    for relative, text in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text, encoding="utf-8")
+    for name in [n for n in os.environ if n.startswith("SLUICEWAY_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setattr(state, "_project", None)
+    monkeypatch.setattr(state, "_store", None)
+    code, _, err = _validate(root, capsys)
+    assert code != 0
+    assert "pipelines a and b feed each other in a cycle: silver.orders → gold.a" in err
