@@ -156,6 +156,10 @@ class SlaMissed(Event):
     sla: str
     expected_by: datetime | None = None
     detail: str | None = None
+    env: str | None = None
+    """The environment whose table missed it (one metadata store may serve several)."""
+    last_commit: datetime | None = None
+    """When the table was last committed (None: never)."""
 
 
 class SlaRecovered(Event):
@@ -163,6 +167,12 @@ class SlaRecovered(Event):
 
     type: Literal["sla.recovered"] = "sla.recovered"
     sla: str
+    """As in the ``sla.missed`` it closes, so the two pair up."""
+    env: str | None = None
+    missed_id: int | None = None
+    """The id of the ``sla.missed`` event this recovery closes."""
+    last_commit: datetime | None = None
+    detail: str | None = None
 
 
 class AnomalyDetected(Event):

@@ -203,7 +203,7 @@ class StorageSettings(SpecModel):
 
 
 class ServeSettings(SpecModel):
-    """How `sluiceway serve` runs: its workers and its trigger watchers."""
+    """How `sluiceway serve` runs: workers, trigger watchers, SLA watchdog, metrics endpoint."""
 
     workers: int = Field(2, ge=1, description="Runs executed at once.")
     step_workers: int = Field(
@@ -228,6 +228,29 @@ class ServeSettings(SpecModel):
     retry_delay: Duration = Field(
         timedelta(seconds=5), description="Wait after a watcher's failed round before the next."
     )
+    system_tables_interval: Duration = Field(
+        timedelta(seconds=60),
+        description="Time between exports of the metadata store to the `_system` tables "
+        "(0s: the daemon does not export them; `sluiceway query` still does).",
+    )
+    metrics_host: str = Field(
+        "127.0.0.1", description="Address the Prometheus endpoint (`/metrics`) binds."
+    )
+    metrics_port: int = Field(
+        9464, ge=0, le=65535, description="Port of `/metrics` and `/healthz` (0: a free one)."
+    )
+    sla_interval: Duration = Field(
+        timedelta(seconds=30),
+        description="Longest time between two checks of the tables' SLAs (an SLA falling "
+        "due sooner is checked at that instant).",
+    )
+
+    @field_validator("sla_interval")
+    @classmethod
+    def _positive_interval(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("sla_interval must be longer than zero")
+        return value
 
 
 class EnvironmentSettings(SpecModel):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Annotated, Literal, Self, get_args
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from sluiceway.spec.base import Identifier, SpecModel, check_timezone
 from sluiceway.spec.checks import Check
 from sluiceway.spec.durations import Duration
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+_READY_BY = r"^([01][0-9]|2[0-3]):[0-5][0-9]( +\S+)?$"
+"""`HH:MM`, optionally followed by an IANA time zone (checked by the validator)."""
 
 
 class ColumnMeta(SpecModel):
@@ -30,27 +32,68 @@ class Retention(SpecModel):
 
 
 class Sla(SpecModel):
-    """A promise about freshness: either `fresh_within`, or `ready_by` a time of day."""
+    """A promise about freshness: either `fresh_within`, or `ready_by` a time of day.
+
+    `ready_by` takes the zone in the same string (`"06:00 Europe/Paris"`, as people say
+    it) or in `timezone:`; naming two different zones is an error rather than a guess.
+    `days` belongs to `ready_by` only: a `fresh_within` promise holds every day.
+    """
 
     fresh_within: Duration | None = Field(
         None, description="The table has new data at most this old."
     )
     ready_by: str | None = Field(
-        None, pattern=_CLOCK, description="Time of day (`HH:MM`, quoted) by which data is in."
+        None,
+        pattern=_READY_BY,
+        description="Time of day (`HH:MM`, quoted) by which data is in, optionally followed "
+        'by its time zone: `"06:00 Europe/Paris"`.',
     )
     timezone: Annotated[str, AfterValidator(check_timezone)] = Field(
-        "UTC", description="Time zone of `ready_by`."
+        "UTC", description="Time zone of `ready_by` (when `ready_by` names none)."
     )
     days: list[Weekday] = Field(
         default_factory=lambda: list(get_args(Weekday)),
+        min_length=1,
         description="Days `ready_by` applies to.",
     )
+
+    @field_validator("ready_by")
+    @classmethod
+    def _zone_in_ready_by(cls, value: str | None) -> str | None:
+        if value is not None:
+            _, _, zone = value.partition(" ")
+            if zone.strip():
+                check_timezone(zone.strip())
+        return value
 
     @model_validator(mode="after")
     def _one(self) -> Self:
         if (self.fresh_within is None) == (self.ready_by is None):
             raise ValueError("an SLA has exactly one of fresh_within or ready_by")
+        if self.fresh_within is not None and "days" in self.model_fields_set:
+            raise ValueError("days apply to ready_by only: fresh_within holds every day")
+        if self.ready_by is not None and "timezone" in self.model_fields_set:
+            named = self.ready_by.partition(" ")[2].strip()
+            if named and named != self.timezone:
+                raise ValueError(
+                    f"ready_by names the time zone {named} and timezone is {self.timezone}: "
+                    "give the zone once"
+                )
         return self
+
+    @property
+    def clock_time(self) -> time:
+        """The time of day of `ready_by` (midnight for a `fresh_within` SLA)."""
+        if self.ready_by is None:
+            return time(0, 0)
+        hours, minutes = self.ready_by.split(" ", 1)[0].split(":")
+        return time(int(hours), int(minutes))
+
+    @property
+    def zone(self) -> str:
+        """The IANA time zone `ready_by` is read in."""
+        named = (self.ready_by or "").partition(" ")[2].strip()
+        return named or self.timezone
 
 
 class TableMeta(SpecModel):
