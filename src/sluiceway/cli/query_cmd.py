@@ -49,10 +49,12 @@ def query(
         raise typer.BadParameter("--format parquet needs --output FILE")
     session = lake_session()
     project = state.project()
+    known = _known(session.lake, project)
+    _refresh_system_tables(project, session.store, sql, known)
     result = run_query(
         session.lake,
         sql,
-        _known(session.lake, project),
+        known,
         as_of=as_of,
         limit=limit if output is not None or output_format != "table" else (limit or 1000),
         settings=project.settings.engines,
@@ -62,12 +64,36 @@ def query(
 
 
 def _known(lake: Any, project: Any) -> set[str]:
-    known = set(project.tables_written())
+    from sluiceway.observe.system.tables import SYSTEM_TABLES
+
+    known = set(project.tables_written()) | set(SYSTEM_TABLES)
     if lake.store is not None:
         from sluiceway.meta.catalog import CatalogRepo
 
         known.update(t.qualified_name for t in CatalogRepo(lake.store).tables(project.env))
     return known
+
+
+def _refresh_system_tables(project: Any, store: Any, sql: str, known: set[str]) -> None:
+    """Export the ``_system`` tables the query reads first, so it sees the store as it is now.
+
+    A failed export does not stop the query: it reads what the last export left, after a
+    warning that says so.
+    """
+    from sluiceway.observe.system.tables import is_system_table
+    from sluiceway.sql.guard import guard_query
+
+    wanted = [t for t in guard_query(sql, known).tables if is_system_table(t)]
+    if not wanted or store is None:
+        return
+    from rich.markup import escape
+
+    from sluiceway.cli.render import err_console
+    from sluiceway.observe.system_tables import refresh_for_query
+
+    for failed in refresh_for_query(project, store, wanted).errors:
+        message = f"{failed.table} may be out of date: its export failed: {failed.error}"
+        err_console.print(f"[yellow]warning:[/] {escape(message)}", soft_wrap=True)
 
 
 def _emit(result: Any, output_format: str, output: Path | None) -> None:
