@@ -13,7 +13,7 @@ from sluiceway.meta.store import MetaStore
 from sluiceway.observe import table_stats
 from sluiceway.observe.metrics_export import MetricsCollector, render_metrics
 from sluiceway.orchestrate.triggers.clock import ManualClock
-from support.metrics import make_shop, parse, value
+from support.metrics import make_shop, parse, record_attempt, value
 
 S = {"pipeline": "silver", "step": "orders"}
 R = {"pipeline": "raw", "step": "orders"}
@@ -114,6 +114,21 @@ def test_a_failed_step_is_counted_and_its_missing_figures_are_left_out(
     assert value(samples, "sluiceway_table_freshness_seconds", table="gold.boom") is None
     assert value(samples, "sluiceway_table_info", table="gold.boom", layer="gold",
                  pipeline="broken", step="boom") == 1  # fmt: skip
+
+
+def test_rows_read_and_quarantined_are_exported_once_steps_record_them(
+    store: MetaStore, tmp_path: Path
+) -> None:
+    shop = make_shop(tmp_path / "shop", store)
+    record_attempt(store, "silver", "orders", rows_in=10, rows_out=8, rows_quarantined=2)
+    record_attempt(store, "silver", "orders", rows_in=5, rows_out=5, rows_quarantined=0)
+    _, samples = parse(render_metrics(shop.project(), store))
+    assert value(samples, "sluiceway_step_last_rows_in", **S) == 5
+    assert value(samples, "sluiceway_step_last_rows_quarantined", **S) == 0
+    assert value(samples, "sluiceway_step_rows_in_total", **S) == 15
+    assert value(samples, "sluiceway_step_rows_out_total", **S) == 13
+    assert value(samples, "sluiceway_step_rows_quarantined_total", **S) == 2
+    assert value(samples, "sluiceway_step_runs_total", **S, status="succeeded") == 2
 
 
 def test_table_statistics_are_read_again_only_after_the_table_changed(
