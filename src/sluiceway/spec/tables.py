@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from typing import Annotated, Literal, Self, get_args
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from sluiceway.spec.base import Identifier, SpecModel, check_timezone
 from sluiceway.spec.checks import Check
@@ -44,7 +46,7 @@ class Sla(SpecModel):
     )
     ready_by: str | None = Field(
         None,
-        pattern=_READY_BY,
+        json_schema_extra={"pattern": _READY_BY},
         description="Time of day (`HH:MM`, quoted) by which data is in, optionally followed "
         'by its time zone: `"06:00 Europe/Paris"`.',
     )
@@ -59,11 +61,22 @@ class Sla(SpecModel):
 
     @field_validator("ready_by")
     @classmethod
-    def _zone_in_ready_by(cls, value: str | None) -> str | None:
-        if value is not None:
-            _, _, zone = value.partition(" ")
-            if zone.strip():
-                check_timezone(zone.strip())
+    def _clock_and_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not re.match(_READY_BY, value):
+            raise PydanticCustomError(
+                "string_pattern_mismatch",
+                "String should match pattern '{pattern}'",
+                {
+                    "pattern": _READY_BY,
+                    "hint": 'write the time as HH:MM, e.g. "06:00", optionally followed by '
+                    'a time zone: "06:00 Europe/Paris"',
+                },
+            )
+        _, _, zone = value.partition(" ")
+        if zone.strip():
+            check_timezone(zone.strip())
         return value
 
     @model_validator(mode="after")
