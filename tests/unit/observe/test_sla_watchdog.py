@@ -21,7 +21,7 @@ from sluiceway.meta.store import MetaStore, open_store
 from sluiceway.observe.sla import SlaWatchdog, sla_report, sla_watchdog
 from sluiceway.orchestrate.triggers.clock import ManualClock
 from sluiceway.spec.project import Project, load_project
-from support.triggers import events_of
+from support.triggers import events_of, wait_for_events
 
 
 def utc(*parts: int) -> datetime:
@@ -255,3 +255,43 @@ def test_the_factory_reads_the_interval_and_the_report_reads_the_log(
     report = {s.target.table: s for s in sla_report(project, store, utc(2026, 1, 5, 12))}
     assert report["silver.orders"].status.met and not report["silver.orders"].breach_open
     assert report["silver.items"].breach_open and not report["silver.items"].status.met
+
+
+def test_on_the_wall_clock_a_breach_is_seen_when_due_and_a_commit_recovers_it(
+    store: MetaStore, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path / "p", "silver.orders:\n  sla: {fresh_within: 1s}\n")
+    commit(store, "silver.orders", datetime.now(UTC))
+    dog = SlaWatchdog(project, store, interval=0.1)
+    dog.start()
+    try:
+        [breach] = wait_for_events(store, "sla.missed", 1, timeout=5)
+        assert isinstance(breach, SlaMissed) and breach.expected_by is not None
+        assert breach.time - breach.expected_by < timedelta(seconds=0.5)  # waited for it
+        commit(store, "silver.orders", datetime.now(UTC))
+        wait_for_events(store, "sla.recovered", 1, timeout=5)
+    finally:
+        dog.stop()
+    assert dog.last_error is None
+
+
+def test_a_failing_round_is_retried(store: MetaStore, tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", FRESH_2H)
+    failures = [OSError("the metadata store restarts")]
+
+    def current() -> Project:
+        if failures:
+            raise failures.pop()
+        return project
+
+    clock = ManualClock(utc(2026, 1, 5, 12))
+    dog = SlaWatchdog(current, store, clock=clock, interval=30, retry_delay=5)
+    dog.start()
+    try:
+        clock.wait_for_sleepers(1)
+        assert dog.last_error == "OSError: the metadata store restarts"
+        assert missed(store) == []
+        advance(clock, timedelta(seconds=5))
+        assert dog.last_error is None and len(missed(store)) == 1
+    finally:
+        dog.stop()
