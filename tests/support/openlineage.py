@@ -1,4 +1,5 @@
-"""OpenLineage for tests: the spec's JSON schemas as a validator, and a real HTTP receiver.
+"""OpenLineage for tests: the spec's JSON schemas as a validator, a real HTTP receiver, and
+a project whose runs a test records by hand.
 
 The schemas are the OpenLineage repository's, kept in ``../shared/specs/openlineage``
 beside the repository (every file keyed by its ``$id`` in a ``referencing`` registry, so
@@ -17,6 +18,25 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
+
+from sluiceway.events import emit
+from sluiceway.events.log import staged
+from sluiceway.events.types import (
+    CheckPassed,
+    RunStarted,
+    RunSucceeded,
+    StepFailed,
+    StepStarted,
+    StepSucceeded,
+    TableCommitted,
+)
+from sluiceway.meta.catalog import TableDefinition
+from sluiceway.meta.checks import CheckRepo, CheckResult
+from sluiceway.meta.profiles import ProfileRepo, StoredProfile
+from sluiceway.meta.runs import Run, RunRepo
+from sluiceway.meta.schema_diff import Column
+from sluiceway.meta.store import MetaStore, open_project_store
+from sluiceway.spec.project import Project, load_project
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "specs" / "openlineage"
 RUN_EVENT = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
@@ -118,7 +138,9 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
 
     def wait_for(self, count: int, timeout: float) -> bool:
@@ -140,3 +162,88 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+class Hub:
+    """A project with one pipeline, whose runs the test records step by step."""
+
+    def __init__(self, root: Path, openlineage: str | None) -> None:
+        (root / "pipelines").mkdir(parents=True)
+        settings = "name: hub\n" + (f"openlineage:\n{openlineage}" if openlineage else "")
+        (root / "sluiceway.yaml").write_text(settings)
+        (root / "pipelines" / "chain.yaml").write_text(
+            "name: chain\nowner: team-a\nsteps:\n"
+            "  - {name: first, type: sql, query: 'select 1 as n', table: raw.a}\n"
+        )
+        self.root = root
+        self.project: Project = load_project(root, environ={})
+        self.store: MetaStore = open_project_store(self.project, environ={})
+        self.store.catalog.register(
+            TableDefinition(
+                "prod", "raw", "a", str(root / "lake/prod/raw/a"), (Column("n", "int64"),)
+            )
+        )
+
+    def start_run(self) -> Run:
+        runs = RunRepo(self.store)
+        run = runs.create("chain", "prod")
+        runs.transition(run.id, "running")
+        emit(self.store, RunStarted(run_id=run.id, pipeline="chain"))
+        return run
+
+    def begin_step(self, run: Run, attempt: int = 1) -> int:
+        """Step ``first`` starts (as the orchestrator records it); returns its record id."""
+        where = {"run_id": run.id, "pipeline": "chain", "step": "first", "table": "raw.a"}
+        events, appended = staged(self.store, StepStarted(**where, batch=1))
+        record = RunRepo(self.store).start_step(
+            run.id, "first", attempt=attempt, events=events, appended=appended
+        )
+        return record.id
+
+    def fail_step(self, run: Run, record: int, error: str) -> None:
+        """The attempt ``record`` of step ``first`` fails."""
+        where = {"run_id": run.id, "pipeline": "chain", "step": "first", "table": "raw.a"}
+        events, appended = staged(self.store, StepFailed(**where, error=error))
+        RunRepo(self.store).finish_step(
+            record, "failed", error=error, events=events, appended=appended
+        )
+
+    def step(self, run: Run, version: int, attempt: int = 1) -> None:
+        """Step ``first`` commits raw.a at ``version`` (its profile not recorded)."""
+        runs = RunRepo(self.store)
+        where = {"run_id": run.id, "pipeline": "chain", "step": "first", "table": "raw.a"}
+        record = self.begin_step(run, attempt)
+        emit(self.store, TableCommitted(**where, version=version, operation="append", rows=3))
+        # The quality gate records each result and appends its event.
+        result = CheckResult("raw.a", "n", "not_null", "error", "passed", run.id, "first", 0)
+        CheckRepo(self.store).record([result])
+        emit(self.store, CheckPassed(**where, check="n", check_type="not_null", severity="error"))
+        events, appended = staged(self.store, StepSucceeded(**where, rows_out=3))
+        runs.finish_step(
+            record,
+            "succeeded",
+            table="raw.a",
+            table_version=version,
+            rows_out=3,
+            metrics={"inputs": {}},
+            events=events,
+            appended=appended,
+        )
+
+    def profile(self, version: int) -> None:
+        column = {"name": "n", "type": "bigint", "nulls": 0, "distinct": 3, "min": 1, "max": 3}
+        ProfileRepo(self.store).record(
+            StoredProfile(
+                "prod", "raw.a", rows=3, sampled_rows=3, columns=[column], delta_version=version
+            )
+        )
+
+    def finish(self, run: Run) -> None:
+        RunRepo(self.store).transition(run.id, "succeeded")
+        emit(self.store, RunSucceeded(run_id=run.id, pipeline="chain"))
+
+    def lines(self) -> list[dict[str, Any]]:
+        path = self.root / "lineage.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines()]

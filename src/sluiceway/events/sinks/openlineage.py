@@ -308,7 +308,8 @@ class OpenLineageSink:
                     exc,
                 )
                 return
-            except DeliveryError:
+            except DeliveryError as exc:
+                self.last_error = f"event {event_id} not delivered yet: {exc}"
                 if attempt >= self.policy.attempts:
                     raise
                 delay = self.policy.delay(attempt)
@@ -346,6 +347,8 @@ def openlineage_sink(
     if settings is None:
         return None
     transports: list[Transport] = []
+    if settings.file:  # first: the file has an event even while a receiver is down
+        transports.append(FileTransport(_project_path(project, settings.file)))
     if settings.url:
         transports.append(
             HttpTransport(
@@ -356,8 +359,6 @@ def openlineage_sink(
                 environ=environ,
             )
         )
-    if settings.file:
-        transports.append(FileTransport(_project_path(project, settings.file)))
     namespace = settings.namespace or project.settings.name
     mapper = LineageMapper(MetaFacts(store, project), namespace)
     return OpenLineageSink(store, mapper, transports, policy=policy or RetryPolicy.of(settings))

@@ -13,12 +13,13 @@ then) or :data:`PROFILE_WAIT` has passed.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sluiceway.errors import TransientError
+from sluiceway.events.sinks.openlineage_history import Attempt, Commit, utc
 from sluiceway.meta.checks import CheckRepo, CheckResult
 from sluiceway.meta.lineage import Edge, LineageRepo
 from sluiceway.meta.profiles import ProfileRepo, StoredProfile
@@ -37,23 +38,14 @@ PROFILE_WAIT = 30.0
 PROFILE_HISTORY = 20
 """Profiles of a table searched for the one of a given Delta version (newest first)."""
 
-COMMIT_SCAN_LIMIT = 2_000
-"""Events of a pipeline scanned back from ``step.succeeded`` for the step's commits."""
+QUARANTINE_SUFFIX = "__quarantine"
+"""Tables of rows set aside by ingestion (never profiled)."""
 
 _RUN_CACHE = 256
 
 
 class NotReadyError(TransientError):
     """What a step's lineage event needs is not recorded yet; try again shortly."""
-
-
-@dataclass(frozen=True, slots=True)
-class Commit:
-    """One Delta commit a step made (``table.committed``)."""
-
-    table: str
-    version: int
-    rows: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +129,8 @@ class MetaFacts:
 
     # --- steps --------------------------------------------------------------------------
 
-    def step(self, event: Event) -> StepFacts:
-        """The facts of the step attempt that ``event`` (``step.succeeded``) ended.
+    def step(self, event: Event, attempt: Attempt | None) -> StepFacts:
+        """The facts of the step ``attempt`` that ``event`` (``step.succeeded``) ended.
 
         Raises:
             NotReadyError: a committed table's profile is not recorded yet and may still
@@ -146,9 +138,10 @@ class MetaFacts:
         """
         assert event.run_id is not None and event.step is not None
         records = [r for r in RunRepo(self.store).steps(event.run_id) if r.step == event.step]
-        succeeded = [r for r in records if r.status == "succeeded"]
-        record = succeeded[-1] if succeeded else (records[-1] if records else None)
-        commits = self.commits(event)
+        number = attempt.number if attempt is not None else len(records)
+        # Each attempt records its step run in the transaction that appends its start.
+        record = records[number - 1] if 0 < number <= len(records) else None
+        commits = attempt.latest_commits() if attempt is not None else []
         env = self.env(event.run_id)
         profiles: dict[str, StoredProfile] = {}
         missing = False
@@ -156,47 +149,17 @@ class MetaFacts:
             profile = self.profile(env, commit.table, commit.version)
             if profile is not None:
                 profiles[commit.table] = profile
-            elif not commit.table.endswith("__quarantine"):
+            elif not commit.table.endswith(QUARANTINE_SUFFIX):
                 missing = True  # quarantine tables are not profiled
         if missing and self._may_still_profile(event):
             raise NotReadyError(f"the profile of step {event.step}'s commit is not recorded yet")
         inputs = dict((record.metrics.get("inputs") or {}) if record else {})
-        checks = [c for c in CheckRepo(self.store).for_run(event.run_id) if c.step == event.step]
+        checks = [
+            c
+            for c in CheckRepo(self.store).for_run(event.run_id)
+            if c.step == event.step and (attempt is None or utc(c.checked_at) >= attempt.started)
+        ]
         return StepFacts(record, commits, inputs, checks, profiles)
-
-    def commits(self, event: Event) -> list[Commit]:
-        """The tables the step committed between its last ``step.started`` and ``event``.
-
-        Read back from the log (not remembered), so a sink restarted between the commit
-        and the step's end still finds them; a step whose commit was skipped as already
-        done finds none.
-        """
-        assert event.id is not None
-        found: list[Commit] = []
-        before: int | None = event.id
-        scanned = 0
-        while before is not None and scanned < COMMIT_SCAN_LIMIT:
-            page = self.store.events.newest(
-                ["table.committed", "step.started"],
-                pipeline=event.pipeline,
-                before_id=before,
-                limit=200,
-            )
-            if not page:
-                break
-            for record in page:
-                if record.run_id != event.run_id or record.step != event.step:
-                    continue
-                if record.type == "step.started":
-                    return _latest_per_table(found)
-                if record.table is not None:
-                    version = record.payload.get("version")
-                    rows = record.payload.get("rows")
-                    if isinstance(version, int):
-                        found.append(Commit(record.table, version, _int(rows)))
-            scanned += len(page)
-            before = page[-1].id
-        return _latest_per_table(found)
 
     def profile(self, env: str, table: str, version: int) -> StoredProfile | None:
         """The profile recorded for ``table`` at Delta ``version``, if any."""
@@ -211,19 +174,6 @@ class MetaFacts:
             return False
         run = self.run(event.run_id, fresh=True) if event.run_id else None
         return run is not None and run.status not in TERMINAL
-
-
-def _latest_per_table(commits: Sequence[Commit]) -> list[Commit]:
-    """One commit per table (its highest version), in table order."""
-    latest: dict[str, Commit] = {}
-    for commit in commits:
-        if commit.table not in latest or commit.version > latest[commit.table].version:
-            latest[commit.table] = commit
-    return [latest[t] for t in sorted(latest)]
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def check_specs(pipeline: Pipeline | None, step: Any, table: str) -> Mapping[str, Any]:

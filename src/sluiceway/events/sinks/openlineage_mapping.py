@@ -3,21 +3,24 @@
 =====================  ===============================================================
 our event              OpenLineage
 =====================  ===============================================================
-``run.started``        START of job ``<pipeline>``
+``run.started``        START of job ``<pipeline>`` (RUNNING when a worker took the run
+                       over from a dead one)
 ``run.succeeded``      COMPLETE of it
 ``run.failed``         FAIL, with ``errorMessage``
 ``run.cancelled``      ABORT
-``step.started``       START of job ``<pipeline>.<step>`` with a ``parent`` facet naming
-                       the pipeline run (RUNNING for a retry's later attempts)
-``step.succeeded``     COMPLETE, with every table the step read and committed: Delta
+``step.started``       START of job ``<pipeline>.<step>``, one run per attempt, with a
+                       ``parent`` facet naming the pipeline run
+``step.succeeded``     COMPLETE, with every table the attempt read and committed: Delta
                        version, schema, symlink to the catalog name, column lineage,
                        data quality metrics and assertions, output statistics
-``step.failed``        FAIL, with ``errorMessage``
+``step.failed``        FAIL, with ``errorMessage`` (a retry is a new attempt)
 =====================  ===============================================================
 
-Every other event maps to nothing. Mapping is deterministic: the run ids derive from our
-run ids and ``eventTime`` is the time in our log, so an event mapped twice is the same
-event — which is what makes at-least-once delivery harmless.
+An attempt that never ended — its worker died and the run was taken over, or the run was
+cancelled under it — is ended ABORT by the next attempt's start or by the run's end, so
+every START gets its end. Every other event maps to nothing. Mapping is deterministic: run
+ids derive from our run ids and attempt numbers, and ``eventTime`` is the time in our log,
+so an event mapped twice is the same event — which makes at-least-once delivery harmless.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from sluiceway.events.sinks import openlineage_facets as facets
 from sluiceway.events.sinks.openlineage_facets import InputField, Json
 from sluiceway.events.sinks.openlineage_facts import MetaFacts, StepFacts, check_specs
+from sluiceway.events.sinks.openlineage_history import Attempt, attempts_before
 from sluiceway.events.sinks.openlineage_naming import (
     catalog_namespace,
     dataset_name,
@@ -54,7 +58,7 @@ MAPPED_TYPES = (
 )
 
 _RUN_END = {"run.succeeded": "COMPLETE", "run.failed": "FAIL", "run.cancelled": "ABORT"}
-_STEP_END = {"step.succeeded": "COMPLETE", "step.failed": "FAIL"}
+_STEP_TYPES = frozenset({"step.started", "step.succeeded", "step.failed"})
 
 
 class LineageMapper:
@@ -79,19 +83,27 @@ class LineageMapper:
         if event.run_id is None or event.pipeline is None:
             return []
         if event.type == "run.started":
-            return [self._run_event("START", event)]
+            first = int(getattr(event, "attempt", 1) or 1) <= 1
+            return [self._run_event("START" if first else "RUNNING", event)]
         if event.type in _RUN_END:
-            return [self._run_event(_RUN_END[event.type], event)]
-        if event.step is None:
+            history = attempts_before(self.facts.store, event)
+            unfinished = [a for tries in history.values() for a in tries if not a.ended]
+            ends = [self._step_event("ABORT", event, a) for a in unfinished]
+            return [*ends, self._run_event(_RUN_END[event.type], event)]
+        if event.step is None or event.type not in _STEP_TYPES:
             return []
+        earlier = attempts_before(self.facts.store, event).get(event.step, [])
         if event.type == "step.started":
-            kind = "START" if int(getattr(event, "attempt", 1) or 1) <= 1 else "RUNNING"
-            return [self._step_event(kind, event)]
+            found = []
+            if earlier and not earlier[-1].ended:  # its worker died: the run was taken over
+                found.append(self._step_event("ABORT", event, earlier[-1]))
+            attempt = Attempt(event.step, len(earlier) + 1, event.time)
+            return [*found, self._step_event("START", event, attempt)]
+        attempt = earlier[-1] if earlier else Attempt(event.step, 1, event.time)
         if event.type == "step.succeeded":
-            return [self._step_event("COMPLETE", event, self.facts.step(event))]
-        if event.type == "step.failed":
-            return [self._step_event("FAIL", event)]
-        return []
+            facts = self.facts.step(event, earlier[-1] if earlier else None)
+            return [self._step_event("COMPLETE", event, attempt, facts)]
+        return [self._step_event("FAIL", event, attempt)]
 
     # --- runs ---------------------------------------------------------------------------
 
@@ -119,9 +131,12 @@ class LineageMapper:
 
     # --- steps --------------------------------------------------------------------------
 
-    def _step_event(self, kind: str, event: Event, step: StepFacts | None = None) -> Json:
+    def _step_event(
+        self, kind: str, event: Event, attempt: Attempt, step: StepFacts | None = None
+    ) -> Json:
+        """An event of one step attempt, at ``event``'s time (which may be another step's
+        or the run's, for an attempt ended by what came after it)."""
         assert event.run_id is not None and event.pipeline is not None
-        assert event.step is not None
         env = self.facts.env(event.run_id)
         namespace = job_namespace(self.namespace, env)
         run_facets: Json = {
@@ -130,18 +145,22 @@ class LineageMapper:
             ),
             "processing_engine": facets.processing_engine_facet(),
         }
-        _error(run_facets, event)
-        run = {"runId": step_run_uuid(event.run_id, event.step), "facets": run_facets}
+        own = event.step == attempt.step
+        if own:
+            _error(run_facets, event)
+        run_id = step_run_uuid(event.run_id, attempt.step, attempt.number)
+        run = {"runId": run_id, "facets": run_facets}
         job = {
             "namespace": namespace,
-            "name": step_job(event.pipeline, event.step),
-            "facets": self._step_facets(event.pipeline, event.step),
+            "name": step_job(event.pipeline, attempt.step),
+            "facets": self._step_facets(event.pipeline, attempt.step),
         }
-        if step is None:
-            declared = None if event.table is None else self._dataset(env, event.table)
-            return _envelope(kind, event, run, job, outputs=[declared] if declared else [])
-        inputs, outputs = self._datasets(env, event, step)
-        return _envelope(kind, event, run, job, inputs=inputs, outputs=outputs)
+        if step is not None:
+            inputs, outputs = self._datasets(env, event, step)
+            return _envelope(kind, event, run, job, inputs=inputs, outputs=outputs)
+        table = event.table if own else None
+        declared = None if table is None else self._dataset(env, table)
+        return _envelope(kind, event, run, job, outputs=[declared] if declared else [])
 
     def _step_facets(self, pipeline_name: str, step_name: str) -> Json:
         step = self.facts.step_spec(pipeline_name, step_name)

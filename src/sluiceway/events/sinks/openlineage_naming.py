@@ -98,6 +98,10 @@ def run_uuid(run_id: str) -> str:
         return str(uuid.uuid5(_RUN_NAMESPACE, f"run:{run_id}"))
 
 
-def step_run_uuid(run_id: str, step: str) -> str:
-    """The OpenLineage run id of a step within one of our runs (all its attempts)."""
-    return str(uuid.uuid5(uuid.UUID(run_uuid(run_id)), f"step:{step}"))
+def step_run_uuid(run_id: str, step: str, attempt: int = 1) -> str:
+    """The OpenLineage run id of one attempt of a step within one of our runs.
+
+    Each attempt is a run of its own (as Airflow counts a task's tries), so a failed
+    attempt ends FAIL and its retry can still end COMPLETE.
+    """
+    return str(uuid.uuid5(uuid.UUID(run_uuid(run_id)), f"step:{step}:{attempt}"))

@@ -35,6 +35,7 @@ from sluiceway.spec.secrets import SecretNotSetError, mask_url, resolve
 RETRY_STATUSES = frozenset({401, 403, 404, 408, 409, 425, 429})
 
 _BODY_EXCERPT = 200
+_BODY_READ = 64 * 1024
 
 
 class DeliveryError(TransientError):
@@ -119,9 +120,7 @@ class HttpTransport:
                 response.read()
         except urllib.error.HTTPError as exc:
             status = exc.code
-            detail = _excerpt(exc)
-            if token:  # a receiver echoing the request must not make us log the key
-                detail = detail.replace(token, "***")
+            detail = _excerpt(exc, token)
             message = f"{self.shown} answered {status} {exc.reason}{detail}"
             if status >= 500 or status in RETRY_STATUSES:
                 raise DeliveryError(message) from None
@@ -213,11 +212,18 @@ def _loopback(url: str) -> bool:
         return False
 
 
-def _excerpt(exc: urllib.error.HTTPError) -> str:
+def _excerpt(exc: urllib.error.HTTPError, token: str | None) -> str:
+    """The start of an error answer's body, for the message; the key masked in it.
+
+    A receiver may quote the request back. The key is masked in the whole body read
+    before it is cut short, so no prefix of it can survive at the cut.
+    """
     try:
-        body = exc.read(_BODY_EXCERPT + 1).decode("utf-8", "replace").strip()
+        body = exc.read(_BODY_READ).decode("utf-8", "replace").strip()
     except Exception:
         return ""
+    if token:
+        body = body.replace(token, "***")
     if not body:
         return ""
     return ": " + (body[:_BODY_EXCERPT] + "…" if len(body) > _BODY_EXCERPT else body)
