@@ -57,7 +57,6 @@ class SlaMark:
     type: str
     time: datetime
     sla: str
-    expected_by: str | None = None
 
     @property
     def open(self) -> bool:
@@ -195,7 +194,6 @@ class LogView:
             type=type_,
             time=time,
             sla=str(payload.get("sla", "")),
-            expected_by=payload.get("expected_by"),
         )
         if type_ == SLA_MISSED:
             self._missed[table] += 1

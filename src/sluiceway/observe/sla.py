@@ -77,11 +77,22 @@ class SlaState:
 
 
 def sla_targets(project: Project) -> list[SlaTarget]:
-    """Every table of ``project`` that declares an SLA, by name."""
+    """Every table of ``project`` that declares an SLA, by name.
+
+    A view is left out: it stores nothing, so it is exactly as fresh as the tables it
+    reads, and those are where an SLA belongs.
+    """
+    from sluiceway.spec.materializations import View
+
+    views = {
+        table
+        for table, (_, step) in project.tables_written().items()
+        if isinstance(getattr(step, "materialization", None), View)
+    }
     found: dict[str, SlaTarget] = {}
     for pipeline in project.pipelines.values():
         for table, meta in pipeline.tables.items():
-            if meta.sla is not None and table not in found:
+            if meta.sla is not None and table not in found and table not in views:
                 found[table] = SlaTarget(table, pipeline.name, meta.sla)
     return [found[name] for name in sorted(found)]
 

@@ -295,3 +295,25 @@ def test_a_failing_round_is_retried(store: MetaStore, tmp_path: Path) -> None:
         assert dog.last_error is None and len(missed(store)) == 1
     finally:
         dog.stop()
+
+
+def test_an_sla_on_a_view_is_not_watched(store: MetaStore, tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    make_project(root, FRESH_2H)
+    (root / "pipelines" / "gold.yaml").write_text(
+        textwrap.dedent(
+            """
+            name: gold
+            tables:
+              gold.latest:
+                sla: {fresh_within: 1h}
+            steps:
+              - {name: latest, type: sql, query: SELECT x FROM silver.orders, table: gold.latest,
+                 materialization: view}
+            """
+        ),
+        encoding="utf-8",
+    )
+    project = load_project(root, environ={})
+    states = sla_report(project, store, utc(2026, 1, 5))
+    assert [s.target.table for s in states] == ["silver.orders"]
