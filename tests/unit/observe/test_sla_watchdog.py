@@ -210,17 +210,19 @@ def test_ready_by_is_judged_at_the_deadline_on_its_days(store: MetaStore, tmp_pa
 def test_commits_of_another_environment_do_not_count(store: MetaStore, tmp_path: Path) -> None:
     project = make_project(tmp_path / "p", FRESH_2H)
     clock = ManualClock(utc(2026, 1, 5, 12))
-    dev_run = RunRepo(store).create("silver", env="dev")
-    commit(store, "silver.orders", utc(2026, 1, 5, 11, 59), run_id=dev_run.id)
-    with watching(project, store, clock):
-        pass
-    [breach] = missed(store)
-    assert breach.last_commit is None
-    prod_run = RunRepo(store).create("silver", env="prod")
-    commit(store, "silver.orders", clock.now(), run_id=prod_run.id)
-    with watching(project, store, clock):
-        pass
-    assert len(recovered(store)) == 1
+    runs = RunRepo(store)
+    commit(store, "silver.orders", utc(2026, 1, 5, 11, 59), run_id=runs.create("silver", "dev").id)
+    with watching(project, store, clock):  # the first round reads the log's aggregates
+        [breach] = missed(store)
+        assert breach.last_commit is None
+        # later rounds read the new events only: a dev commit still does not count…
+        commit(store, "silver.orders", clock.now(), run_id=runs.create("silver", "dev").id)
+        advance(clock, timedelta(seconds=30))
+        assert recovered(store) == []
+        # …a prod one does.
+        commit(store, "silver.orders", clock.now(), run_id=runs.create("silver", "prod").id)
+        advance(clock, timedelta(seconds=30))
+        assert len(recovered(store)) == 1
 
 
 def test_an_open_breach_closes_when_its_sla_is_no_longer_declared(
