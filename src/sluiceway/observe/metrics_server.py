@@ -1,13 +1,14 @@
-"""The daemon's metrics endpoint: ``GET /metrics`` for Prometheus, ``GET /healthz`` for probes.
+"""The daemon's metrics endpoint: ``GET /metrics`` for Prometheus, ``/healthz`` and ``/readyz``.
 
 A small standard-library HTTP server (one thread per request) on 127.0.0.1:9464 by default
 (``daemon.metrics_host`` / ``metrics_port``; 9464 is the port commonly used by Prometheus
 exporters). Scrapes are serialized in the collector, so two Prometheus replicas scraping at
 once cost two collections, one after the other, never a race on the caches.
 
-``/healthz`` answers 200 ``{"status": "ok"}`` when the metadata store answers a query, 503
-with the error otherwise: a daemon that cannot reach its store cannot do anything useful,
-and a liveness probe should say so.
+``/healthz`` (liveness) answers 200 ``{"status": "ok"}`` while the process serves at all.
+``/readyz`` (readiness) answers 200 when the metadata store answers a query, 503 with the
+error otherwise. The two differ on purpose: restarting a daemon does not bring its database
+back, so a store outage must make it unready (no traffic, an alert), not restart it in a loop.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ REQUEST_TIMEOUT = 10.0  # seconds a client may take to send its request
 
 
 class MetricsServer:
-    """Serves ``/metrics`` and ``/healthz`` until stopped; the daemon's component shape
+    """Serves ``/metrics``, ``/healthz`` and ``/readyz`` until stopped; the daemon's component shape
     (``name``, ``start()``, ``stop()``), like the trigger watchers."""
 
     name = "metrics"
@@ -97,8 +98,8 @@ class MetricsServer:
         if thread is not None:
             thread.join(timeout)
 
-    def health(self) -> tuple[int, dict[str, Any]]:
-        """The answer of ``/healthz``: the metadata store must answer a query."""
+    def readiness(self) -> tuple[int, dict[str, Any]]:
+        """The answer of ``/readyz``: the metadata store must answer a query."""
         from sluiceway.events.log import EventLog
 
         try:
@@ -152,10 +153,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             self._send(200, CONTENT_TYPE, body)
         elif path == "/healthz":
-            status, answer = self.server.app.health()
+            self._json(200, {"status": "ok"})
+        elif path == "/readyz":
+            status, answer = self.server.app.readiness()
             self._json(status, answer)
         else:
-            self._json(404, {"error": "not found: GET /metrics or /healthz"})
+            self._json(404, {"error": "not found: GET /metrics, /healthz or /readyz"})
 
     def _json(self, status: int, value: dict[str, Any]) -> None:
         self._send(status, "application/json", json.dumps(value).encode("utf-8"))

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from sluiceway.cli import metrics_cmd, sla_cmd
 from sluiceway.cli.context import state
+from sluiceway.events.log import EventLog
 from sluiceway.meta.store import MetaStore
 from sluiceway.observe.metrics_server import metrics_server
 from support.metrics import make_shop, parse, value
@@ -27,7 +28,13 @@ def get(url: str) -> tuple[int, str, str]:
         return error.code, error.headers["Content-Type"], error.read().decode()
 
 
-def test_metrics_are_served_over_http(store: MetaStore, tmp_path: Path) -> None:
+def unreachable(*args: object) -> int:
+    raise ConnectionError("connection refused")
+
+
+def test_metrics_are_served_over_http(
+    store: MetaStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shop = make_shop(tmp_path / "shop", store)
     shop.run("raw")
     shop.run("silver")
@@ -42,8 +49,17 @@ def test_metrics_are_served_over_http(store: MetaStore, tmp_path: Path) -> None:
         assert value(samples, "sluiceway_table_rows", table="silver.orders") == 3
         assert types["sluiceway_step_duration_seconds"] == "histogram"
         assert get(server.url + "/healthz")[::2] == (200, '{"status": "ok"}')
+        assert get(server.url + "/readyz")[::2] == (200, '{"status": "ok"}')
         status, _, body = get(server.url + "/nothing")
         assert status == 404 and "GET /metrics" in json.loads(body)["error"]
+        monkeypatch.setattr(EventLog, "latest_id", unreachable)  # the store goes away…
+        status, _, body = get(server.url + "/readyz")  # …unready, but alive
+        assert json.loads(body) == {
+            "status": "unavailable",
+            "error": "metadata store: connection refused",
+        }
+        assert status == 503
+        assert get(server.url + "/healthz")[0] == 200
     finally:
         server.stop()
         server.stop()  # idempotent
