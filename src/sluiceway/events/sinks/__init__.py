@@ -21,10 +21,10 @@ from typing import Protocol
 from sluiceway.events.sinks.openlineage import (
     DrainReport,
     OpenLineageSink,
-    RetryPolicy,
     drain_openlineage,
     openlineage_sink,
 )
+from sluiceway.events.sinks.openlineage_delivery import RetryPolicy
 
 __all__ = [
     "DrainReport",

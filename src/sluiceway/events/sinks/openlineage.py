@@ -28,6 +28,7 @@ from sluiceway.events.consumer import IDLE_WAIT, Consumer
 from sluiceway.events.errors import HandlerFailedError
 from sluiceway.events.log import EventLog
 from sluiceway.events.notify import Subscription
+from sluiceway.events.sinks.openlineage_delivery import Delivery, RetryPolicy
 from sluiceway.events.sinks.openlineage_facets import Json
 from sluiceway.events.sinks.openlineage_facts import MetaFacts, NotReadyError
 from sluiceway.events.sinks.openlineage_mapping import MAPPED_TYPES, LineageMapper
@@ -35,7 +36,6 @@ from sluiceway.events.sinks.openlineage_transports import (
     DeliveryError,
     FileTransport,
     HttpTransport,
-    RejectedError,
     Transport,
 )
 
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 
     from sluiceway.events.base import Event
     from sluiceway.meta.store import MetaStore
-    from sluiceway.spec.openlineage import OpenLineageSettings
     from sluiceway.spec.project import Project
 
 log = logging.getLogger(__name__)
@@ -52,34 +51,6 @@ log = logging.getLogger(__name__)
 CONSUMER = "openlineage"
 PENDING_LIMIT = 10_000
 """Pending events counted at most (a backlog beyond is reported as at least this)."""
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long the sink keeps trying an event, and how it spaces the tries.
-
-    Attributes:
-        attempts: tries of one event in a row (``1 + openlineage.retries``).
-        first_delay: seconds before the second try; doubled for each further one.
-        max_delay: the longest wait between two tries in a row.
-        pause: seconds to wait after ``attempts`` failed tries before the next round.
-        not_ready_delay: seconds to wait for a step's facts (its profile) to be recorded.
-    """
-
-    attempts: int = 6
-    first_delay: float = 0.5
-    max_delay: float = 30.0
-    pause: float = 60.0
-    not_ready_delay: float = 0.25
-
-    @classmethod
-    def of(cls, settings: OpenLineageSettings) -> RetryPolicy:
-        """The policy of ``openlineage:`` settings (``retries`` tries after the first)."""
-        return cls(attempts=1 + settings.retries)
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait after failed try number ``attempt`` (1-based)."""
-        return min(self.first_delay * 2 ** (attempt - 1), self.max_delay)
 
 
 @dataclass(frozen=True)
@@ -133,7 +104,6 @@ class OpenLineageSink:
     ) -> None:
         self.store = store
         self.mapper = mapper
-        self.transports = list(transports)
         self.policy = policy or RetryPolicy()
         self.log = EventLog(store)
         self.consumer = Consumer(
@@ -144,17 +114,26 @@ class OpenLineageSink:
             types=MAPPED_TYPES,
             before_commit=self._flush,
         )
-        self.delivered = 0
-        self.rejected = 0
-        self.last_error: str | None = None
         self._stop = threading.Event()
+        self._delivery = Delivery(transports, self.policy, self._stop)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._deadline: float | None = None
-        # The last OpenLineage event (our event id, index) each transport took: a retry
-        # of an event resends it only to the transports that did not take it.
-        self._marks: dict[str, tuple[int, int]] = {}
         self._mapped: tuple[int, list[Json]] | None = None
+
+    @property
+    def delivered(self) -> int:
+        """OpenLineage events a transport took, since the sink was made."""
+        return self._delivery.delivered
+
+    @property
+    def rejected(self) -> int:
+        """OpenLineage events a receiver refused for good (logged and passed over)."""
+        return self._delivery.rejected
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the latest try failed; None once events go through again."""
+        return self._delivery.last_error
 
     # --- the daemon's side ------------------------------------------------------------
 
@@ -163,7 +142,7 @@ class OpenLineageSink:
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 return
-            self._stop = threading.Event()
+            self._stop.clear()
             self._thread = threading.Thread(
                 target=self._loop, name=f"sluiceway-{self.name}", daemon=True
             )
@@ -178,8 +157,7 @@ class OpenLineageSink:
             thread.join(timeout)
             if thread.is_alive():
                 log.warning("%s did not stop within %.1f s", self.name, timeout)
-        for transport in self.transports:
-            transport.close()
+        self._delivery.close()
 
     @property
     def running(self) -> bool:
@@ -200,14 +178,14 @@ class OpenLineageSink:
         pending: int | None = None
         try:
             if self.running:
-                while self.pending() and time.monotonic() < deadline:
+                while not self._caught_up() and time.monotonic() < deadline:
                     time.sleep(0.05)
             else:
-                self._deadline = deadline
+                self._delivery.deadline = deadline
                 try:
                     self._drain_until(deadline)
                 finally:
-                    self._deadline = None
+                    self._delivery.deadline = None
             pending = self.pending()
         except Exception as exc:  # the store is unreachable: the report says so
             self._note(f"{type(exc).__name__}: {exc}")
@@ -223,13 +201,17 @@ class OpenLineageSink:
         cursor = self.store.events.cursor(self.consumer.name)
         return len(self.store.events.read(cursor, MAPPED_TYPES, PENDING_LIMIT))
 
+    def _caught_up(self) -> bool:
+        newest = self.store.events.newest(MAPPED_TYPES, limit=1)
+        return not newest or self.store.events.cursor(self.consumer.name) >= newest[0].id
+
     # --- the work ---------------------------------------------------------------------
 
     def _drain_until(self, deadline: float) -> None:
         while time.monotonic() < deadline and not self._stop.is_set():
             try:
                 if not self.consumer.poll():
-                    self.last_error = None
+                    self._delivery.last_error = None
                     return
             except HandlerFailedError as exc:
                 if not self._failed(exc, lambda delay: _sleep_until(deadline, delay)):
@@ -244,7 +226,9 @@ class OpenLineageSink:
                 try:
                     latest = self.log.latest_id()
                     if self.consumer.poll():
-                        self.last_error = None
+                        if self.last_error is not None:
+                            log.info("%s: sending again", self.name)
+                            self._delivery.last_error = None
                         continue
                 except HandlerFailedError as exc:
                     if self._failed(exc, self._stop.wait) is None:
@@ -273,7 +257,7 @@ class OpenLineageSink:
             self._note(f"event {exc.event_id} not delivered: {cause}")
         else:  # a bug in the mapping: keep the event, say so loudly, try again later
             log.error("%s failed on event %s", self.name, exc.event_id, exc_info=cause)
-            self.last_error = f"event {exc.event_id}: {cause}"
+            self._delivery.last_error = f"event {exc.event_id}: {cause}"
         return None
 
     def _handle(self, event: Event) -> None:
@@ -283,50 +267,13 @@ class OpenLineageSink:
         else:
             payloads = self.mapper.map(event)
             self._mapped = (event.id, payloads)
-        for index, payload in enumerate(payloads):
-            position = (event.id, index)
-            for transport in self.transports:
-                if self._marks.get(transport.name, (0, -1)) >= position:
-                    continue
-                self._deliver(transport, payload, event.id)
-                self._marks[transport.name] = position
-
-    def _deliver(self, transport: Transport, payload: Json, event_id: int) -> None:
-        attempt = 1
-        while True:
-            try:
-                transport.send(payload)
-                self.delivered += 1
-                return
-            except RejectedError as exc:
-                self.rejected += 1
-                log.error(
-                    "%s: %s refused the lineage of event %s, passed over: %s",
-                    self.name,
-                    transport.name,
-                    event_id,
-                    exc,
-                )
-                return
-            except DeliveryError as exc:
-                self.last_error = f"event {event_id} not delivered yet: {exc}"
-                if attempt >= self.policy.attempts:
-                    raise
-                delay = self.policy.delay(attempt)
-                if self._deadline is not None:
-                    if time.monotonic() + delay >= self._deadline:
-                        raise
-                    time.sleep(delay)
-                elif self._stop.wait(delay):
-                    raise
-                attempt += 1
+        self._delivery.send(event.id, payloads)
 
     def _flush(self) -> None:
-        for transport in self.transports:
-            transport.flush()
+        self._delivery.flush()
 
     def _note(self, message: str) -> None:
-        self.last_error = message
+        self._delivery.last_error = message
         log.warning("%s: %s", self.name, message)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 SCAN_LIMIT = 5_000
 """Events of a pipeline read back from one event, at most, looking for its run's start."""
+
+CLOCK_MARGIN = timedelta(minutes=5)
+"""How far the clocks of the machines appending a run's events may disagree."""
 
 _PAGE = 500
 _TYPES = ("run.started", "step.started", "step.succeeded", "step.failed", "table.committed")
@@ -55,13 +58,17 @@ class Attempt:
         return [latest[t] for t in sorted(latest)]
 
 
-def attempts_before(store: MetaStore, event: Event) -> dict[str, list[Attempt]]:
+def attempts_before(
+    store: MetaStore, event: Event, since: datetime | None = None
+) -> dict[str, list[Attempt]]:
     """The attempts of each step of ``event``'s run, from the log before ``event``.
 
-    Reads the pipeline's events back from ``event`` to the run's first ``run.started``
-    (or :data:`SCAN_LIMIT` events), in pages.
+    Reads the pipeline's events back from ``event``, in pages, until the run's first
+    ``run.started``, an event older than ``since`` (when the run was queued, less a
+    margin for clocks of other machines), or :data:`SCAN_LIMIT` events.
     """
     assert event.id is not None
+    oldest = None if since is None else utc(since) - CLOCK_MARGIN
     found: list[EventRecord] = []
     before = event.id
     scanned = 0
@@ -74,6 +81,8 @@ def attempts_before(store: MetaStore, event: Event) -> dict[str, list[Attempt]]:
         mine = [r for r in page if r.run_id == event.run_id]
         found.extend(mine)
         if any(r.type == "run.started" and _attempt(r.payload) == 1 for r in mine):
+            break
+        if oldest is not None and utc(page[-1].time) < oldest:
             break
     return _attempts(reversed(found))
 

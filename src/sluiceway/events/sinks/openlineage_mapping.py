@@ -41,6 +41,7 @@ from sluiceway.events.sinks.openlineage_naming import (
     step_job,
     step_run_uuid,
 )
+from sluiceway.meta.runs import TERMINAL
 
 if TYPE_CHECKING:
     from sluiceway.events.base import Event
@@ -86,13 +87,13 @@ class LineageMapper:
             first = int(getattr(event, "attempt", 1) or 1) <= 1
             return [self._run_event("START" if first else "RUNNING", event)]
         if event.type in _RUN_END:
-            history = attempts_before(self.facts.store, event)
+            history = self._history(event)
             unfinished = [a for tries in history.values() for a in tries if not a.ended]
             ends = [self._step_event("ABORT", event, a) for a in unfinished]
             return [*ends, self._run_event(_RUN_END[event.type], event)]
         if event.step is None or event.type not in _STEP_TYPES:
             return []
-        earlier = attempts_before(self.facts.store, event).get(event.step, [])
+        earlier = self._history(event).get(event.step, [])
         if event.type == "step.started":
             found = []
             if earlier and not earlier[-1].ended:  # its worker died: the run was taken over
@@ -104,6 +105,15 @@ class LineageMapper:
             facts = self.facts.step(event, earlier[-1] if earlier else None)
             return [self._step_event("COMPLETE", event, attempt, facts)]
         return [self._step_event("FAIL", event, attempt)]
+
+    def _history(self, event: Event) -> dict[str, list[Attempt]]:
+        """The attempts of the steps of ``event``'s run so far (none if it never started)."""
+        assert event.run_id is not None
+        run = self.facts.run(event.run_id)
+        if run is not None and run.started_at is None and run.status in TERMINAL:
+            return {}  # cancelled or failed while queued: no step ever started
+        since = run.queued_at if run is not None else None
+        return attempts_before(self.facts.store, event, since)
 
     # --- runs ---------------------------------------------------------------------------
 

@@ -92,3 +92,13 @@ def test_steps_still_running_when_the_run_ends_are_aborted(file_hub: Hub) -> Non
     for kinds in runs.values():
         counts = Counter(k for k in kinds if k != "RUNNING")
         assert counts["START"] == 1 and sum(counts.values()) == 2
+
+
+def test_a_run_cancelled_while_queued_is_only_aborted(file_hub: Hub) -> None:
+    queued = RunRepo(file_hub.store).create("chain", "prod")
+    RunRepo(file_hub.store).request_cancel(queued.id)
+    emit(file_hub.store, RunCancelled(run_id=queued.id, pipeline="chain"))
+
+    events = _drain(file_hub)
+    assert [(e["job"]["name"], e["eventType"]) for e in events] == [("chain", "ABORT")]
+    assert "errorMessage" not in events[0]["run"]["facets"]
