@@ -112,7 +112,7 @@ def run_families(project: Project, store: MetaStore, now: datetime) -> list[Fami
     oldest = Family(
         "sluiceway_run_queue_oldest_seconds",
         "gauge",
-        "How long the oldest waiting run has been queued.",
+        "How long the longest-waiting run has been ready to start.",
     )
     state = {(q.pipeline, q.status): q for q in step_stats.run_queue(store, env)}
     for pipeline in sorted(project.pipelines):
@@ -120,8 +120,8 @@ def run_families(project: Project, store: MetaStore, now: datetime) -> list[Fami
         queued.add(waiting.runs if waiting else 0, pipeline=pipeline)
         active = state.get((pipeline, "running"))
         running.add(active.runs if active else 0, pipeline=pipeline)
-        if waiting is not None and waiting.oldest_queued_at is not None:
-            age = max((now - waiting.oldest_queued_at).total_seconds(), 0.0)
+        if waiting is not None and waiting.ready_since is not None:
+            age = max((now - waiting.ready_since).total_seconds(), 0.0)
             oldest.add(age, pipeline=pipeline)
     total = Family("sluiceway_runs", "counter", "Finished runs by outcome.")
     for (pipeline, status), count in sorted(step_stats.run_totals(store, env).items()):

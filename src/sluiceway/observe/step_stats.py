@@ -90,12 +90,13 @@ class Durations:
 
 @dataclass(frozen=True, slots=True)
 class QueueState:
-    """Runs of one pipeline waiting or running, and when the oldest was queued."""
+    """Runs of one pipeline waiting or running, and since when the longest-waiting one could
+    have started (its queue time, or the end of its debounce window)."""
 
     pipeline: str
     status: str
     runs: int
-    oldest_queued_at: datetime | None
+    ready_since: datetime | None
 
 
 def last_attempts(store: MetaStore, env: str) -> list[Attempt]:
@@ -193,9 +194,13 @@ def step_durations(store: MetaStore, env: str, bounds: Sequence[float]) -> dict[
 
 
 def run_queue(store: MetaStore, env: str) -> list[QueueState]:
-    """Queued and running runs per pipeline, with the oldest one's queue time."""
+    """Queued and running runs per pipeline, with the earliest instant one was ready.
+
+    A debounced run is not late while its window is open: it is ready from ``not_before``.
+    """
+    ready = func.coalesce(_RUNS.c.not_before, _RUNS.c.queued_at)
     query = (
-        select(_RUNS.c.pipeline, _RUNS.c.status, func.count(), func.min(_RUNS.c.queued_at))
+        select(_RUNS.c.pipeline, _RUNS.c.status, func.count(), func.min(ready))
         .where(_RUNS.c.env == env, _RUNS.c.status.in_(("queued", "running")))
         .group_by(_RUNS.c.pipeline, _RUNS.c.status)
     )

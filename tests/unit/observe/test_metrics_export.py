@@ -163,3 +163,21 @@ def test_a_part_that_fails_is_reported_and_the_others_are_still_served(
     assert value(samples, "sluiceway_collector_up", collector="tables") == 0
     assert value(samples, "sluiceway_collector_up", collector="steps") == 1
     assert value(samples, "sluiceway_step_last_rows_out", **R) == 4
+
+
+def test_the_run_queue_counts_waiting_runs_from_when_they_were_ready(
+    store: MetaStore, tmp_path: Path
+) -> None:
+    shop = make_shop(tmp_path / "shop", store)
+    runs = RunRepo(store)
+    start = datetime.now(UTC)
+    runs.create("silver")
+    runs.create("silver")
+    runs.create("raw", not_before=start + timedelta(hours=1))  # a debounce window still open
+    clock = ManualClock(start + timedelta(minutes=10))
+    _, samples = parse(render_metrics(shop.project(), store, clock=clock))
+    assert value(samples, "sluiceway_runs_queued", pipeline="silver") == 2
+    assert value(samples, "sluiceway_runs_queued", pipeline="raw") == 1
+    oldest = value(samples, "sluiceway_run_queue_oldest_seconds", pipeline="silver")
+    assert oldest is not None and 595 <= oldest <= 600
+    assert value(samples, "sluiceway_run_queue_oldest_seconds", pipeline="raw") == 0
