@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sluiceway.spec.base import SpecModel
 from sluiceway.spec.durations import Duration
@@ -37,6 +37,22 @@ class OpenLineageSettings(SpecModel):
     )
     timeout: Duration = Field(timedelta(seconds=5), description="Longest wait for one request.")
     retries: int = Field(5, ge=0, description="Attempts after a failed delivery, with backoff.")
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, url: str | None) -> str | None:
+        # Caught here rather than as a failed delivery: a receiver without a scheme would
+        # keep every event waiting behind the cursor until someone read the logs.
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError(f"url {url!r} must start with http:// or https://")
+        return url
+
+    @field_validator("timeout")
+    @classmethod
+    def _positive(cls, timeout: timedelta) -> timedelta:
+        if timeout <= timedelta(0):
+            raise ValueError("timeout must be longer than 0s")
+        return timeout
 
     @model_validator(mode="after")
     def _somewhere(self) -> Self:
