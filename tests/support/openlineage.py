@@ -167,9 +167,10 @@ def free_port() -> int:
 class Hub:
     """A project with one pipeline, whose runs the test records step by step."""
 
-    def __init__(self, root: Path, openlineage: str | None) -> None:
+    def __init__(self, root: Path, openlineage: str | None, metadata: str | None = None) -> None:
         (root / "pipelines").mkdir(parents=True)
-        settings = "name: hub\n" + (f"openlineage:\n{openlineage}" if openlineage else "")
+        settings = "name: hub\n" + (f"metadata: {metadata}\n" if metadata else "")
+        settings += f"openlineage:\n{openlineage}" if openlineage else ""
         (root / "sluiceway.yaml").write_text(settings)
         (root / "pipelines" / "chain.yaml").write_text(
             "name: chain\nowner: team-a\nsteps:\n"

@@ -11,8 +11,9 @@ from support.openlineage import Hub
 
 
 @pytest.fixture
-def file_hub(tmp_path: Path) -> Iterator[Hub]:
-    """A hub whose lineage goes to ``lineage.jsonl`` in the project."""
-    hub = Hub(tmp_path / "hub", "  file: lineage.jsonl\n")
+def file_hub(tmp_path: Path, metadata_url: str) -> Iterator[Hub]:
+    """A hub whose lineage goes to ``lineage.jsonl`` in the project, on SQLite and on
+    PostgreSQL."""
+    hub = Hub(tmp_path / "hub", "  file: lineage.jsonl\n", metadata_url)
     yield hub
     hub.store.close()
