@@ -225,14 +225,30 @@ def test_a_failed_step_fails_its_run_with_the_error(tmp_path: Path) -> None:
         "  - {name: bad, type: sql, query: 'select x / 0 as y from raw.ok', table: raw.bad,\n"
         "     checks: [{type: row_count, min: 5, severity: block}]}\n"
     )
+    (root / "pipelines" / "audit.yaml").write_text(
+        "name: audit\nsteps:\n"
+        "  - name: ok\n    type: check\n    table: raw.ok\n"
+        "    checks: [{type: not_null, columns: [x]}, {type: row_count, min: 2, severity: warn}]\n"
+    )
     project = load_project(root, environ={})
     with open_project_store(project, environ={}) as store:
         report = run_pipeline(project, "p", store)
         assert report.status == "failed"
+        assert run_pipeline(project, "audit", store).status == "succeeded"
         assert drain_openlineage(project, store, timeout=30).complete  # type: ignore[union-attr]
     events = [json.loads(line) for line in (root / "events.jsonl").read_text().splitlines()]
     assert all(not validate(e) for e in events), [validate(e) for e in events]
     ends = {e["job"]["name"]: e for e in events if e["eventType"] != "START"}
+    # A check step reads the table it audits: its checks are on that input.
+    (audited,) = ends["audit.ok"]["inputs"]
+    assert audited["facets"]["symlinks"]["identifiers"][0]["name"] == "raw.ok"
+    checks = audited["inputFacets"]["dataQualityAssertions"]["assertions"]
+    assert {(c["name"], c["success"]) for c in checks} == {
+        ("not_null_x", True),
+        ("row_count", False),
+    }
+    assert ends["audit.ok"]["outputs"] == []
+    assert ends["audit.ok"]["job"]["facets"]["jobType"]["jobType"] == "TEST"
     assert ends["p.ok"]["eventType"] == "COMPLETE"
     assert ends["p.bad"]["eventType"] == "FAIL"
     assert "row_count" in ends["p.bad"]["run"]["facets"]["errorMessage"]["message"]
