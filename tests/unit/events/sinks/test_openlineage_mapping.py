@@ -9,7 +9,9 @@ from sluiceway.events import emit
 from sluiceway.events.sinks import drain_openlineage
 from sluiceway.events.sinks.openlineage_naming import step_run_uuid
 from sluiceway.events.types import RunCancelled, RunFailed, RunStarted, StepRetrying
+from sluiceway.meta.catalog import TableDefinition
 from sluiceway.meta.runs import RunRepo
+from sluiceway.meta.schema_diff import Column
 from support.openlineage import Hub, validate
 
 
@@ -102,3 +104,20 @@ def test_a_run_cancelled_while_queued_is_only_aborted(file_hub: Hub) -> None:
     events = _drain(file_hub)
     assert [(e["job"]["name"], e["eventType"]) for e in events] == [("chain", "ABORT")]
     assert "errorMessage" not in events[0]["run"]["facets"]
+
+
+def test_a_table_in_object_storage_is_named_by_bucket_and_key(file_hub: Hub) -> None:
+    file_hub.store.catalog.register(
+        TableDefinition("prod", "raw", "a", "s3://acme/lake/prod/raw/a", (Column("n", "int64"),))
+    )
+    run = file_hub.start_run()
+    file_hub.step(run, 0)
+    file_hub.profile(0)
+    file_hub.finish(run)
+
+    complete = next(e for e in _drain(file_hub) if e["eventType"] == "COMPLETE")
+    (output,) = complete["outputs"]
+    assert (output["namespace"], output["name"]) == ("s3://acme", "lake/prod/raw/a")
+    assert output["facets"]["symlinks"]["identifiers"] == [
+        {"namespace": "sluiceway://hub", "name": "raw.a", "type": "TABLE"}
+    ]
