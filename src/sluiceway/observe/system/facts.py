@@ -53,23 +53,21 @@ def export_facts(
     """
     page = page or PAGE
     report = TableExport(target.table.qualified_name)
-    snapshot = target.snapshot()
+    snapshot = target.snapshot(create=True)
     batch = snapshot.batch
     high = int(snapshot.column_max("id") or 0)
-    exists = snapshot.exists
     late = _late(snapshot, source, store, high, late_window)
     while True:
         newer = source.after(store, high, page)
         data = newer if late is None else pa.concat_tables([late, newer])
         late = None
-        if data.num_rows == 0 and exists:
+        if data.num_rows == 0:
             break
         batch += 1
         result = target.commit(data, batch)
         if result.skipped:
             report.raced = True
             break
-        exists = True  # an empty first page creates the table, so queries find it
         report.rows += data.num_rows
         report.commits += 1
         report.version = result.version

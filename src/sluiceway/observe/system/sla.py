@@ -45,20 +45,18 @@ def export_sla_states(
     """
     page = page or PAGE
     report = TableExport(target.table.qualified_name)
-    snapshot = target.snapshot()
+    snapshot = target.snapshot(create=True)
     batch = snapshot.batch
     high = int(snapshot.column_max("event_id") or 0)
-    exists = snapshot.exists
     while True:
         events = _events(store, high, page)
         data = states(events)
-        if data.num_rows or not exists:
+        if data.num_rows:
             batch += 1
             result = target.commit(data, batch)
             if result.skipped:
                 report.raced = True
                 break
-            exists = True
             report.rows += data.num_rows
             report.commits += 1
             report.version = result.version

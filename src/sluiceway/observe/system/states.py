@@ -58,11 +58,10 @@ def export_states(
     """
     page = page or PAGE
     report = TableExport(target.table.qualified_name)
-    snapshot = target.snapshot()
+    snapshot = target.snapshot(create=True)
     batch = snapshot.batch
     newest = snapshot.column_max("finished_at")
     since = newest - overlap if newest is not None else None
-    exists = snapshot.exists
     opened = source.open_rows(store)  # first: a row that finishes meanwhile is read again
     after: Page | None = None
     while True:
@@ -70,13 +69,12 @@ def export_states(
         data = _latest_per_id(pa.concat_tables([opened, finished]) if opened else finished)
         opened = None
         changed = _changed(snapshot, data, source.stable_column)
-        if changed.num_rows or not exists:
+        if changed.num_rows:
             batch += 1
             result = target.commit(changed, batch)
             if result.skipped:
                 report.raced = True
                 break
-            exists = True
             report.rows += changed.num_rows
             report.commits += 1
             report.version = result.version
@@ -98,7 +96,7 @@ def _latest_per_id(data: pa.Table) -> pa.Table:
 
 def _changed(snapshot: Snapshot, data: pa.Table, stable_column: str) -> pa.Table:
     """The rows of ``data`` that differ from (or are missing in) the table."""
-    if data.num_rows == 0 or not snapshot.exists:
+    if data.num_rows == 0:
         return data
     exported = snapshot.rows(data.column("id").to_pylist(), _at_least(data, stable_column))
     names = data.column_names

@@ -146,9 +146,22 @@ class Target:
         """Where the table is stored: ``{lake}/{env}/_system/<name>``."""
         return self.lake.storage.table_uri(self.lake.env, self.name)
 
-    def snapshot(self) -> Snapshot:
-        """The table as it is now (one Delta version for everything read from it)."""
-        return Snapshot(self, open_delta(self.uri, self.lake.storage.storage_options()))
+    def snapshot(self, *, create: bool = False) -> Snapshot:
+        """The table as it is now (one Delta version for everything read from it).
+
+        Args:
+            create: create the table, empty, if it does not exist yet. Exporters always
+                start with an empty first commit: two writers racing to create a table can
+                both commit their first batch (the second lands as an append on the table
+                the first created), which is harmless only when that batch holds no rows.
+                Every later commit is made on a loaded table, where a concurrent commit of
+                the same batch is a conflict and the loser skips it.
+        """
+        snapshot = Snapshot(self, open_delta(self.uri, self.lake.storage.storage_options()))
+        if snapshot.delta is None and create:
+            self.commit(self.table.empty(), snapshot.batch + 1)
+            snapshot = Snapshot(self, open_delta(self.uri, self.lake.storage.storage_options()))
+        return snapshot
 
     def options(self) -> TableOptions:
         """Catalog options: the table's and its columns' documentation."""
