@@ -3,8 +3,9 @@
 The SLA watchdog appends ``sla.missed`` when a table or pipeline misses an SLA and
 ``sla.recovered`` when it is met again; the state of an SLA is whatever its last such event
 says. A pass reads the SLA events above the highest event id in the table (the event log's
-ids commit in order, so none can appear below it later), keeps the last one per subject
-and SLA, and merges those rows on ``(subject, sla)``.
+ids commit in order, so none can appear below it later), keeps the last one per
+environment, subject and SLA, and merges those rows on ``(env, subject, sla)``. An event
+that does not name its environment belongs to the one being exported.
 """
 
 from __future__ import annotations
@@ -44,13 +45,14 @@ def export_sla_states(
         stop: set to end the pass after the current commit.
     """
     page = page or PAGE
+    env = target.lake.env
     report = TableExport(target.table.qualified_name)
     snapshot = target.snapshot(create=True)
     batch = snapshot.batch
     high = int(snapshot.column_max("event_id") or 0)
     while True:
         events = _events(store, high, page)
-        data = states(events)
+        data = states(events, env)
         if data.num_rows:
             batch += 1
             result = target.commit(data, batch)
@@ -84,19 +86,22 @@ def _events(store: MetaStore, after_id: int, limit: int) -> list[Any]:
         return list(connection.execute(query))
 
 
-def states(events: list[Any]) -> pa.Table:
-    """One row per subject and SLA: the state its last event in ``events`` sets.
+def states(events: list[Any], env: str) -> pa.Table:
+    """One row per environment, subject and SLA: the state its last event in ``events`` sets.
 
-    Events naming neither a table nor a pipeline, or no SLA, describe nothing to keep.
+    Events naming neither a table nor a pipeline, or no SLA, describe nothing to keep;
+    events naming no environment are taken to be of ``env``.
     """
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    latest: dict[tuple[str, str, str], dict[str, Any]] = {}
     for event in events:  # in id order: a later event replaces an earlier one
         payload = event.payload or {}
         sla = payload.get("sla")
         subject = event.table_name or event.pipeline
         if not sla or not subject:
             continue
-        latest[(subject, str(sla))] = {
+        event_env = str(payload.get("env") or env)
+        latest[(event_env, subject, str(sla))] = {
+            "env": event_env,
             "subject": subject,
             "subject_kind": "table" if event.table_name else "pipeline",
             "sla": str(sla),

@@ -272,16 +272,16 @@ class StateSource:
         return self._rows(store, query.order_by(self.finished_column, self.id_column).limit(limit))
 
     def _rows(self, store: MetaStore, query: Select[Any]) -> pa.Table:
-        with store.session() as session:
-            return _arrow(self.table, (self.convert(row) for row in session.execute(query)))
+        with store.reader() as connection:
+            return _arrow(self.table, (self.convert(row) for row in connection.execute(query)))
 
 
+# Core rows, not ORM objects: building an ORM instance per row took half of a pass.
 def _run_query() -> Select[Any]:
-    return select(RunRow)
+    return select(RunRow.__table__)
 
 
-def _run(row: Any) -> dict[str, Any]:
-    run = row[0]
+def _run(run: Any) -> dict[str, Any]:
     trigger = run.trigger or {}
     return {
         "id": run.id,
@@ -303,16 +303,17 @@ def _run(row: Any) -> dict[str, Any]:
 
 
 def _step_query() -> Select[Any]:
-    query = select(StepRunRow, RunRow.pipeline).join(RunRow, RunRow.id == StepRunRow.run_id)
+    query = select(StepRunRow.__table__, RunRow.pipeline).join(
+        RunRow, RunRow.id == StepRunRow.run_id
+    )
     return cast("Select[Any]", query)
 
 
-def _step_run(row: Any) -> dict[str, Any]:
-    step, pipeline = row[0], row[1]
+def _step_run(step: Any) -> dict[str, Any]:
     return {
         "id": step.id,
         "run_id": step.run_id,
-        "pipeline": pipeline,
+        "pipeline": step.pipeline,
         "step": step.step,
         "status": step.status,
         "attempt": step.attempt,

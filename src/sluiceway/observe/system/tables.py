@@ -192,11 +192,12 @@ METRICS = SystemTable(
 SLA_STATES = SystemTable(
     name="sla_states",
     description="The current state of every SLA that has ever been missed: from the last "
-    "sla.missed or sla.recovered event of each subject and SLA.",
+    "sla.missed or sla.recovered event of each table or pipeline and SLA.",
     source="metadata:events(sla.missed,sla.recovered)",
     kind="merge",
-    keys=("subject", "sla"),
+    keys=("env", "subject", "sla"),
     columns=(
+        _c("env", pa.string(), "The environment whose table or pipeline it is."),
         _c("subject", pa.string(), "The table (layer.name) or pipeline the SLA is about."),
         _c("subject_kind", pa.string(), "table or pipeline."),
         _c("sla", pa.string(), "The SLA's name, e.g. freshness."),
