@@ -64,7 +64,7 @@ def query(
 
 
 def _known(lake: Any, project: Any) -> set[str]:
-    from sluiceway.observe.system.tables import SYSTEM_TABLES
+    from sluiceway.spec.references import SYSTEM_TABLES
 
     known = set(project.tables_written()) | set(SYSTEM_TABLES)
     if lake.store is not None:
@@ -80,10 +80,10 @@ def _refresh_system_tables(project: Any, store: Any, sql: str, known: set[str]) 
     A failed export does not stop the query: it reads what the last export left, after a
     warning that says so.
     """
-    from sluiceway.observe.system.tables import is_system_table
+    from sluiceway.spec.references import SYSTEM_TABLES
     from sluiceway.sql.guard import guard_query
 
-    wanted = [t for t in guard_query(sql, known).tables if is_system_table(t)]
+    wanted = [t for t in guard_query(sql, known).tables if t in SYSTEM_TABLES]
     if not wanted or store is None:
         return
     from rich.markup import escape

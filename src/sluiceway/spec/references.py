@@ -17,6 +17,12 @@ from sluiceway.spec.triggers import TablesTrigger
 from sluiceway.spec.units import Found, Unit
 
 SYSTEM_LAYER = "_system"
+SYSTEM_TABLES = tuple(
+    f"{SYSTEM_LAYER}.{name}"
+    for name in ("events", "runs", "step_runs", "check_results", "metrics", "sla_states")
+)
+"""The tables the platform exports its metadata to (``sluiceway.observe.system_tables``):
+readable by every pipeline and query, writable by none."""
 
 
 def _layer_hint(layer: str, layers: Sequence[str]) -> str:

@@ -20,7 +20,8 @@ from typing import Literal
 
 import pyarrow as pa
 
-SYSTEM_LAYER = "_system"
+from sluiceway.spec.references import SYSTEM_LAYER
+
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 JSON_TEXT = pa.string()
 

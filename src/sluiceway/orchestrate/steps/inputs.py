@@ -16,15 +16,18 @@ if TYPE_CHECKING:
 
 
 def known_tables(ctx: StepContext) -> frozenset[str]:
-    """Tables a step may read: those the project writes and those in the catalog.
+    """Tables a step may read: those the project writes, the system tables, and those in the
+    catalog.
 
     Worked out once per context (a run, or a worker's step) and kept on it: the project's
     own tables cannot change under a run, and a table registered by others meanwhile is
     known to the next run.
     """
+    from sluiceway.spec.references import SYSTEM_TABLES
+
     if ctx.known is not None:
         return ctx.known
-    known = set(ctx.project.tables_written())
+    known = set(ctx.project.tables_written()) | set(SYSTEM_TABLES)
     if ctx.store is not None:
         from sluiceway.meta.catalog import CatalogRepo
 
@@ -67,6 +70,7 @@ def pin_inputs(names: Iterable[str], ctx: StepContext) -> dict[str, Input]:
     """
     from sluiceway.engines.inputs import pin
     from sluiceway.lake.errors import TableNotFoundError
+    from sluiceway.spec.references import SYSTEM_TABLES
 
     pinned: dict[str, Input] = {}
     for name in names:
@@ -81,6 +85,8 @@ def pin_inputs(names: Iterable[str], ctx: StepContext) -> dict[str, Input]:
         except TableNotFoundError as exc:
             writer = ctx.project.tables_written().get(name)
             hint = f"run pipeline {writer[0].name} first" if writer else exc.hint
+            if name in SYSTEM_TABLES:
+                hint = "run `sluiceway system-tables --export` (`sluiceway serve` exports them)"
             raise UsageError(f"{name} has no data yet", hint=hint) from exc
     return pinned
 
