@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -170,12 +170,27 @@ def _export_one(
 
     target = Target(lake, store, table, export_id)
     try:
-        export = _EXPORTERS[table.name](target, store, stop)
+        export = _export(target, store, stop)
         _ensure_registered(target)
     except Exception as exc:
         log.warning("exporting %s failed: %s", table.qualified_name, exc)
         return TableExport(table.qualified_name, error=str(exc), exception=exc)
     return export
+
+
+def _export(target: Target, store: MetaStore, stop: threading.Event | None) -> TableExport:
+    """The export that suits the table: facts appended, states merged, SLA states derived."""
+    from sluiceway.observe.system.facts import export_facts
+    from sluiceway.observe.system.sla import export_sla_states
+    from sluiceway.observe.system.sources import FACT_SOURCES, STATE_SOURCES
+    from sluiceway.observe.system.states import export_states
+
+    name = target.table.name
+    if name in FACT_SOURCES:
+        return export_facts(target, FACT_SOURCES[name], store, stop=stop)
+    if name in STATE_SOURCES:
+        return export_states(target, STATE_SOURCES[name], store, stop=stop)
+    return export_sla_states(target, store, stop=stop)
 
 
 def _ensure_registered(target: Target) -> None:
@@ -185,42 +200,6 @@ def _ensure_registered(target: Target) -> None:
     name = target.name
     if CatalogRepo(target.store).get(target.lake.env, name.layer, name.name) is None:
         target.register_current()
-
-
-def _facts(source_name: str) -> Callable[[Target, MetaStore, threading.Event | None], TableExport]:
-    def export(target: Target, store: MetaStore, stop: threading.Event | None) -> TableExport:
-        from sluiceway.observe.system import sources
-        from sluiceway.observe.system.facts import export_facts
-
-        return export_facts(target, getattr(sources, source_name), store, stop=stop)
-
-    return export
-
-
-def _states(source_name: str) -> Callable[[Target, MetaStore, threading.Event | None], TableExport]:
-    def export(target: Target, store: MetaStore, stop: threading.Event | None) -> TableExport:
-        from sluiceway.observe.system import sources
-        from sluiceway.observe.system.states import export_states
-
-        return export_states(target, getattr(sources, source_name), store, stop=stop)
-
-    return export
-
-
-def _sla(target: Target, store: MetaStore, stop: threading.Event | None) -> TableExport:
-    from sluiceway.observe.system.sla import export_sla_states
-
-    return export_sla_states(target, store, stop=stop)
-
-
-_EXPORTERS: dict[str, Callable[[Target, MetaStore, threading.Event | None], TableExport]] = {
-    "events": _facts("EVENT_SOURCE"),
-    "runs": _states("RUN_SOURCE"),
-    "step_runs": _states("STEP_RUN_SOURCE"),
-    "check_results": _facts("CHECK_SOURCE"),
-    "metrics": _facts("METRIC_SOURCE"),
-    "sla_states": _sla,
-}
 
 
 def _system_lake(project: Project) -> Lake:
@@ -242,13 +221,9 @@ def _export_id() -> str:
 
 
 def _pending(table: SystemTable, store: MetaStore, high: int) -> int | None:
-    from sluiceway.observe.system import sources
+    from sluiceway.observe.system.sources import FACT_SOURCES
 
-    source = {
-        "events": sources.EVENT_SOURCE,
-        "check_results": sources.CHECK_SOURCE,
-        "metrics": sources.METRIC_SOURCE,
-    }.get(table.name)
+    source = FACT_SOURCES.get(table.name)
     return None if source is None else source.count_after(store, high)
 
 

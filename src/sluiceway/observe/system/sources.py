@@ -351,3 +351,10 @@ STEP_RUN_SOURCE = StateSource(
     StepRunRow.id,
     _step_run,
 )
+
+FACT_SOURCES: dict[str, FactSource] = {
+    s.table.name: s for s in (EVENT_SOURCE, CHECK_SOURCE, METRIC_SOURCE)
+}
+"""The append-only sources, by system table name."""
+STATE_SOURCES: dict[str, StateSource] = {s.table.name: s for s in (RUN_SOURCE, STEP_RUN_SOURCE)}
+"""The sources whose rows change, by system table name."""
