@@ -271,7 +271,7 @@ PROFILED: tuple[tuple[str, int, str, str], ...] = (
     ("run records (RunRepo writes)", 0, "sluiceway.meta.runs", "RunRepo.start_step"),
     ("run records (RunRepo writes)", 0, "sluiceway.meta.runs", "RunRepo.finish_step"),
     ("events (emit)", 0, "sluiceway.events", "emit"),
-    ("next batch number", 0, "sluiceway.orchestrate.runner", "_next_batch"),
+    ("next batch number", 0, "sluiceway.orchestrate.execution", "batch_for"),
     ("render + parse + resolve tables", 0, _SQL_STEP, "SqlStepExecutor.dependencies"),
     ("pin inputs (open Delta snapshots)", 0, _SQL_STEP, "pin_inputs"),
     ("engine.stage", 0, "sluiceway.engines.duckdb.engine", "DuckDBEngine.stage"),
@@ -284,6 +284,7 @@ PROFILED: tuple[tuple[str, int, str, str], ...] = (
     ("read back commit result", 1, "sluiceway.lake.staged_commit", "result"),
     ("catalog registration + table.committed", 1, "sluiceway.lake.service", "Lake._record"),
     ("autocompact check", 1, "sluiceway.lake.service", "Lake._autocompact"),
+    ("profile + metrics of each commit (background)", 0, "sluiceway.quality.watch", "after_commit"),
 )
 
 
