@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from sluiceway.meta.dialects import StoreDialect
 
 #: The newest migration in ``migrations/versions``; a test keeps it equal to Alembic's head.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 

@@ -7,6 +7,7 @@ All timestamps are timezone-aware UTC; JSON columns use the portable ``sqlalchem
 
 from __future__ import annotations
 
+from sluiceway.meta.models.alerts import AlertNotificationRow, AlertRow
 from sluiceway.meta.models.base import Base, UtcDateTime, utcnow
 from sluiceway.meta.models.catalog import SchemaVersionRow, TableColumnRow, TableRow
 from sluiceway.meta.models.events import EventCursorRow, EventRow
@@ -16,6 +17,8 @@ from sluiceway.meta.models.records import CheckResultRow, FileLedgerRow, MetricP
 from sluiceway.meta.models.runs import RunRow, StepRunRow
 
 __all__ = [
+    "AlertNotificationRow",
+    "AlertRow",
     "Base",
     "CheckResultRow",
     "EventCursorRow",

@@ -1,0 +1,21 @@
+"""Resolving a channel's ``${env:NAME}`` references at the moment of use."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sluiceway.observe.alerts.errors import AlertConfigError
+from sluiceway.spec.secrets import SecretNotSetError, resolve
+
+
+def resolved(channel: str, text: str, environ: Mapping[str, str] | None) -> str:
+    """``text`` with its references replaced.
+
+    Raises:
+        AlertConfigError: a referenced variable is not set; the message names the channel
+            and the variable, never a value.
+    """
+    try:
+        return resolve(text, environ)
+    except SecretNotSetError as exc:
+        raise AlertConfigError(f"channel '{channel}': {exc.message}", hint=exc.hint) from None
