@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 from datetime import datetime
 from pathlib import Path
@@ -42,7 +43,7 @@ def record_lineage(store: Any, env: str = "prod") -> None:
     """raw.orders → silver.orders → gold.daily_revenue → gold.weekly_report, as runs record it."""
     lineage = LineageRepo(store)
     chain = ["raw.orders", "silver.orders", "gold.daily_revenue", "gold.weekly_report"]
-    for source, target in zip(chain, chain[1:], strict=False):
+    for source, target in itertools.pairwise(chain):
         lineage.record(env, target, [Edge(target, None, source, None)])
 
 

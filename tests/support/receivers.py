@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
+from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -42,11 +43,14 @@ class Request:
 class HttpReceiver:
     """A threaded HTTP server on 127.0.0.1 that records POSTs.
 
-    ``statuses`` are answered in turn (then 200), to make a receiver fail some attempts.
+    ``statuses`` are answered in turn (then 200), to make a receiver fail some attempts;
+    with ``echo``, an error answer quotes the request's path and headers, as careless
+    receivers do (a sender must not repeat that in its logs).
     """
 
     port: int = 0
     statuses: list[int] = field(default_factory=list)
+    echo: bool = False
     requests: list[Request] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _condition: threading.Condition = field(default_factory=threading.Condition)
@@ -65,10 +69,13 @@ class HttpReceiver:
                         Request(self.path, dict(self.headers.items()), body, status)
                     )
                     receiver._condition.notify_all()
+                answer = b"ok"
+                if receiver.echo and status >= 400:
+                    answer = f"no route for {self.path}, headers {dict(self.headers)}".encode()
                 self.send_response(status)
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(answer)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -109,7 +116,10 @@ class _Collector:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.receiver.condition:
             self.receiver.messages.append(
-                (list(envelope.rcpt_tos), message_from_bytes(envelope.content))
+                (
+                    list(envelope.rcpt_tos),
+                    message_from_bytes(envelope.content, policy=default_policy),
+                )
             )
             self.receiver.condition.notify_all()
         return "250 OK"
@@ -143,7 +153,7 @@ class SmtpReceiver:
                 ok = (user, auth_data.password.decode()) == expected
                 if ok:
                     self.logins.append(user)
-                return AuthResult(success=ok)
+                return AuthResult(success=ok, handled=False)
 
             options.update(authenticator=authenticate, auth_require_tls=False)
         if self.tls_context is not None:

@@ -39,8 +39,10 @@ def post_json(
         DeliveryFailed: no answer, a timeout, or a status worth retrying.
         DeliveryRejected: a 4xx status other than 408, 425 and 429.
     """
-    hidden = [*secrets, url]
-    if urlsplit(url).scheme not in ("http", "https"):
+    parts = urlsplit(url)
+    # A receiver may echo the path or query back; in a Slack-style URL they are the secret.
+    hidden = [*secrets, url, parts.path if len(parts.path) > 1 else "", parts.query]
+    if parts.scheme not in ("http", "https"):
         raise DeliveryRejected(f"{where}: only http:// and https:// URLs can be posted to")
     request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
         url,

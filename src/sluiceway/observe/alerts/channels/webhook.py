@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from sluiceway.observe.alerts.channels.http import host_of, post_json
-from sluiceway.observe.alerts.channels.secrets import resolved
+from sluiceway.observe.alerts.channels.secrets import reference_values, resolved
 from sluiceway.spec.secrets import references
 
 if TYPE_CHECKING:
@@ -69,12 +69,9 @@ class WebhookSender:
         }
         if secret is not None:
             headers[SIGNATURE_HEADER] = sign(secret, body)
-        hidden = [secret or ""]
-        hidden += [
-            configured[key]
-            for key, value in self._spec.headers.items()
-            if references(value)  # only values that came from the environment are secret
-        ]
+        spec = self._spec
+        hidden = reference_values([spec.url, spec.secret, *spec.headers.values()], self._environ)
+        hidden += [configured[k] for k, v in spec.headers.items() if references(v)]
         post_json(
             url,
             body,
