@@ -22,8 +22,8 @@ def main(root: str, page: int) -> None:
     facts.PAGE = states.PAGE = sla.PAGE = page
     commit = Target.commit
 
-    def reporting(self: Target, data: Any, batch: int) -> Any:
-        result = commit(self, data, batch)
+    def reporting(self: Target, data: Any, batch: int, **options: Any) -> Any:
+        result = commit(self, data, batch, **options)
         print(f"committed {self.table.name} {batch} {int(result.skipped)}", flush=True)
         return result
 

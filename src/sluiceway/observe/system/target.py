@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 
 APP_ID = "sluiceway/system-tables"
 """The Delta app id of every export commit."""
+CREATE_APP_ID = "sluiceway/system-tables/create"
+"""The app id of the empty commit that creates a table. Racing creators may both commit
+it; being apart from :data:`APP_ID`, a late one cannot set the exports' batch back."""
 OWNER = "sluiceway"
 
 
@@ -159,7 +162,7 @@ class Target:
         """
         snapshot = Snapshot(self, open_delta(self.uri, self.lake.storage.storage_options()))
         if snapshot.delta is None and create:
-            self.commit(self.table.empty(), snapshot.batch + 1)
+            self.commit(self.table.empty(), 1, app_id=CREATE_APP_ID)
             snapshot = Snapshot(self, open_delta(self.uri, self.lake.storage.storage_options()))
         return snapshot
 
@@ -172,11 +175,11 @@ class Target:
             columns={c.name: ColumnDoc(c.description) for c in self.table.columns},
         )
 
-    def commit(self, data: pa.Table, batch: int) -> CommitResult:
+    def commit(self, data: pa.Table, batch: int, *, app_id: str = APP_ID) -> CommitResult:
         """Commit ``data`` as ``batch`` (append or merge on the keys) and register the table.
 
         Returns the lake's result; ``skipped`` means another exporter committed this batch
-        first, from the same snapshot, so this one's rows are already there.
+        first, from the same state of the table, so this one's rows are already there.
         """
         from sluiceway.spec.materializations import Merge
 
@@ -184,7 +187,7 @@ class Target:
         if self.table.kind == "merge":
             materialization = Merge(type="merge", keys=list(self.table.keys))
         ctx = WriteContext(
-            run_id=self.export_id, app_id=APP_ID, batch=batch, source=self.table.source
+            run_id=self.export_id, app_id=app_id, batch=batch, source=self.table.source
         )
         result = self.lake.write(
             self.name, data, materialization, ctx, table_options=self.options()
@@ -201,6 +204,7 @@ class Target:
 
     def _register(self, version: int) -> None:
         from sluiceway.meta.catalog import CatalogRepo
+        from sluiceway.meta.errors import ConflictError
 
         committed = open_delta(self.uri, self.lake.storage.storage_options())
         assert committed is not None
@@ -208,4 +212,10 @@ class Target:
         registered = definition(
             self.name, self.lake.env, self.uri, self.options(), schema, partition_by=()
         )
-        CatalogRepo(self.store).register(registered, delta_version=version, run_id=self.export_id)
+        catalog = CatalogRepo(self.store)
+        try:
+            catalog.register(registered, delta_version=version, run_id=self.export_id)
+        except ConflictError:
+            # Another exporter registered the new table at the same moment (the catalog
+            # looks, then inserts): it exists now, and registering again updates it.
+            catalog.register(registered, delta_version=version, run_id=self.export_id)

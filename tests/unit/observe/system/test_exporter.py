@@ -92,21 +92,60 @@ def test_two_exporters_racing_export_each_event_once(
     lake = _system_lake(p.project())
     target = Target(lake, p.store, EVENT_SOURCE.table, "race")
     barrier = threading.Barrier(2)
-    reports = []
+    reports, errors = [], []
 
     def export() -> None:
         barrier.wait()
-        while True:  # until this exporter finds nothing left
-            report = export_facts(target, EVENT_SOURCE, p.store, page=7)
-            reports.append(report)
-            if report.rows == 0 and not report.raced:
-                return
+        try:
+            while True:  # until this exporter finds nothing left
+                report = export_facts(target, EVENT_SOURCE, p.store, page=7)
+                reports.append(report)
+                if report.rows == 0 and not report.raced:
+                    return
+        except Exception as exc:
+            errors.append(exc)
 
     threads = [threading.Thread(target=export) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
+    assert not errors, errors
     ids = [r["id"] for r in p.query("SELECT id FROM _system.events ORDER BY id")]
     assert ids == [e.id for e in p.store.events.read(after_id=0, limit=10_000)]
     assert sum(r.rows for r in reports) >= len(ids)  # the query's own pass may add the rest
+
+
+def test_two_exporters_racing_merge_each_run_once(system_project: SystemProject) -> None:
+    from sluiceway.meta.runs import RunRepo
+    from sluiceway.observe.system.sources import RUN_SOURCE
+    from sluiceway.observe.system.states import export_states
+
+    p = system_project
+    runs = RunRepo(p.store)
+    created = [runs.create("good", "prod") for _ in range(40)]
+    for run in created[::2]:
+        runs.transition(run.id, "running")
+        runs.transition(run.id, "succeeded")
+    target = Target(_system_lake(p.project()), p.store, RUN_SOURCE.table, "race")
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def export() -> None:
+        barrier.wait()
+        try:
+            for _ in range(3):
+                export_states(target, RUN_SOURCE, p.store, page=6)
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=export) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    table = _system_lake(p.project()).table("_system.runs").read(columns=["id", "status"])
+    assert sorted(table.column("id").to_pylist()) == sorted(r.id for r in created)
+    statuses = dict(zip(*table.to_pydict().values(), strict=True))
+    assert statuses == {r.id: runs.require(r.id).status for r in created}

@@ -278,13 +278,13 @@ def test_a_pass_interrupted_between_pages_resumes_exactly_once(
     real_commit = Target.commit
     commits = 0
 
-    def crash_on_third(self: Target, data: Any, batch: int) -> Any:
+    def crash_on_third(self: Target, data: Any, batch: int, **options: Any) -> Any:
         nonlocal commits
         if self.table.name == "events" and data.num_rows:
             commits += 1
             if commits == 3:
                 raise RuntimeError("killed before the third page committed")
-        return real_commit(self, data, batch)
+        return real_commit(self, data, batch, **options)
 
     monkeypatch.setattr(Target, "commit", crash_on_third)
     from sluiceway.observe.system_tables import export_system_tables
