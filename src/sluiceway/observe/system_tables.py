@@ -228,10 +228,10 @@ def _pending(table: SystemTable, store: MetaStore, high: int) -> int | None:
 
 
 def _last_export(delta: object) -> datetime | None:
-    """When the exporter last committed: the newest commit carrying its app id."""
-    from sluiceway.observe.system.target import APP_ID
+    """When the exporter last committed to the table (its creation included)."""
+    from sluiceway.observe.system.target import APP_ID, CREATE_APP_ID
 
     for commit in delta.history(20):  # type: ignore[attr-defined]
-        if commit.get("sluiceway.app_id") == APP_ID and "timestamp" in commit:
+        if commit.get("sluiceway.app_id") in (APP_ID, CREATE_APP_ID) and "timestamp" in commit:
             return datetime.fromtimestamp(int(commit["timestamp"]) / 1000, UTC)
     return None
