@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -337,3 +338,23 @@ def test_a_pipeline_can_read_the_system_tables(system_project: SystemProject) ->
         {"pipeline": "bad", "failed_runs": 1},
         {"pipeline": "report", "failed_runs": 1},  # its own first run, before the export
     ]
+
+
+def test_a_query_still_runs_when_its_refresh_fails(
+    system_project: SystemProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sluiceway.observe.system.target import Target
+
+    p = system_project
+    first = p.run("good")
+    p.export()
+    p.run("bad")
+
+    def read_only(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError("the lake is read-only to you")
+
+    monkeypatch.setattr(Target, "commit", read_only)
+    code, out, err = p.cli("query", "SELECT id FROM _system.runs", "--format", "json")
+    assert code == 0
+    assert [r["id"] for r in json.loads(out)] == [first.run_id]  # as the last export left it
+    assert "_system.runs may be out of date" in err and "read-only" in err
