@@ -9,8 +9,9 @@ Two kinds of source, matching the two kinds of table:
   that may have changed": those not finished yet, plus those that finished since a given
   time, in pages ordered by ``(finished_at, id)``.
 
-Every query runs in one read transaction, and every value is converted the same way the
-next time it is read, so an unchanged row compares equal to its exported copy.
+Values are converted the same way every time they are read (JSON as text with sorted
+keys, timestamps as UTC), so an unchanged row compares equal to its exported copy. Rows are
+read as Core rows, never ORM objects: building an object per row took half of a pass.
 """
 
 from __future__ import annotations
@@ -276,7 +277,6 @@ class StateSource:
             return _arrow(self.table, (self.convert(row) for row in connection.execute(query)))
 
 
-# Core rows, not ORM objects: building an ORM instance per row took half of a pass.
 def _run_query() -> Select[Any]:
     return select(RunRow.__table__)
 
