@@ -237,8 +237,12 @@ class Message:
         return f"{rule}sluiceway project {self.project} ({self.env})"
 
     def text(self) -> str:
-        """The message as plain text (e-mail body, Slack fallback)."""
-        out = [self.title, ""]
+        """The message as plain text: its title, then :meth:`body` (Slack, webhooks)."""
+        return f"{self.title}\n\n{self.body()}"
+
+    def body(self) -> str:
+        """The message as plain text without its title (an e-mail's subject)."""
+        out = []
         if self.note:
             out += [self.note, ""]
         for item in self.items[:MAX_ITEMS]:

@@ -106,13 +106,14 @@ def test_slack_lists_at_most_ten_alerts_then_counts_the_rest() -> None:
     assert sections[-1]["text"]["text"] == "… and 3 more alerts"
 
 
-def test_an_email_carries_the_title_as_subject_and_the_text_as_body() -> None:
+def test_an_email_carries_the_title_as_subject_and_the_rest_as_body() -> None:
     message = alert_message("shop", "prod", "failures", [alert()], T0)
     mail = email_message(message, "alerts@example.com", ["a@example.com", "b@example.com"], 42)
     assert mail["Subject"] == message.title
     assert mail["To"] == "a@example.com, b@example.com"
     assert mail["X-Sluiceway-Delivery"] == "42"
-    assert mail.get_content().rstrip("\n") == message.text()
+    assert mail.get_content().rstrip("\n") == message.body()
+    assert message.text() == f"{message.title}\n\n{message.body()}"
 
 
 def test_a_rate_limit_summary_lists_what_it_held_back() -> None:

@@ -3,8 +3,8 @@
 ``text`` is the whole message as plain text (what notifications and clients without
 blocks show); ``blocks`` lay it out: a header with the title, one section per alert (at
 most ten, then a count), and the footer as context. The webhook URL is itself the secret,
-so errors name the channel and the host only. Mattermost, Rocket.Chat and Discord's
-``/slack`` endpoints accept the same body.
+so errors name the channel and the host only. Slack-compatible receivers that do not lay
+out blocks (Mattermost, Rocket.Chat) show ``text``.
 """
 
 from __future__ import annotations

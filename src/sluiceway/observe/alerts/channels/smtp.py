@@ -1,5 +1,7 @@
 """E-mail over SMTP: plain text, with STARTTLS or implicit TLS, and a login if configured.
 
+The message's title is the subject and the rest of its text the body.
+
 Certificates are verified (against the system's CAs or ``ca_file``): a relay that cannot
 prove its name would receive the password. A server's 5xx answer, a refused login, a
 refused recipient list or a server without STARTTLS when it is asked for are permanent
@@ -43,7 +45,7 @@ def email_message(message: Message, sender: str, to: list[str], delivery_id: int
     mail["Message-ID"] = make_msgid("sluiceway-alert")
     mail["X-Sluiceway-Delivery"] = str(delivery_id)
     mail["X-Sluiceway-Kind"] = message.kind
-    mail.set_content(message.text())
+    mail.set_content(message.body())
     return mail
 
 
