@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    from sluiceway.meta.alerts import AlertRecord, Notification
+    from sluiceway.meta.alert_outbox import Notification
+    from sluiceway.meta.alerts import AlertRecord
     from sluiceway.spec.alerts import AlertRule
 
 alerts_app = typer.Typer(
@@ -84,9 +85,9 @@ def deliveries(
     """Show the messages written for channels, newest first, and how their delivery went."""
     from sluiceway.cli.context import state
     from sluiceway.cli.render import console, print_rows
-    from sluiceway.meta.alerts import AlertRepo
+    from sluiceway.meta.alert_outbox import OutboxRepo
 
-    found = AlertRepo(state.store()).notifications(channel=channel, statuses=status, limit=limit)
+    found = OutboxRepo(state.store()).notifications(channel=channel, statuses=status, limit=limit)
     rows = [_delivery_row(n) for n in found]
     if not rows and not as_json:
         console.print("no messages")

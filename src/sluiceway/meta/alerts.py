@@ -1,10 +1,10 @@
-"""Alerts and their outbox in the metadata store.
+"""Alerts in the metadata store: each alert's state, and writing their messages.
 
 The alert engine decides *what* changes (``sluiceway.observe.alerts``); this repository
 only makes each change atomic: an event's effect on an alert is written together with the
 event id that caused it (so an event handled twice changes nothing the second time), and
-a message is written to the outbox in the same transaction that clears what the alerts
-owed. Channel workers then move each outbox row to ``sent`` or ``failed``.
+a message is written to the outbox (:mod:`sluiceway.meta.alert_outbox`) in the same
+transaction that clears what the alerts owed.
 """
 
 from __future__ import annotations
@@ -16,15 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 
+from sluiceway.meta.alert_outbox import (
+    NewNotification,
+    Notification,
+    notification_row,
+    read_notification,
+)
 from sluiceway.meta.models import AlertNotificationRow, AlertRow
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from sluiceway.meta.store import MetaStore
-
-COUNTED = ("pending", "sent", "failed")
-"""Outbox states that used a slot of their channel's hourly rate limit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,40 +68,6 @@ class AlertRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class NewNotification:
-    """A message to one channel, about to be written to the outbox."""
-
-    channel: str
-    kind: str
-    title: str
-    message: Mapping[str, Any]
-    created_at: datetime
-    status: str = "pending"
-    rule: str | None = None
-    group_key: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Notification:
-    """A message in the outbox and how its delivery went."""
-
-    id: int
-    channel: str
-    kind: str
-    status: str
-    title: str
-    message: Mapping[str, Any]
-    attempts: int
-    next_attempt_at: datetime
-    created_at: datetime
-    rule: str | None = None
-    group_key: str | None = None
-    last_error: str | None = None
-    sent_at: datetime | None = None
-    summary_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class PendingGroup:
     """Alerts of one rule and group that owe a message, and when the group last had one."""
 
@@ -113,12 +82,10 @@ Decision = Callable[[AlertRecord | None], Sequence[AlertRecord]]
 
 
 class AlertRepo:
-    """Reads and writes alerts and the outbox of messages to channels."""
+    """Reads and writes alerts, and the messages they owe."""
 
     def __init__(self, store: MetaStore) -> None:
         self._store = store
-
-    # ------------------------------------------------------------------ alerts
 
     def apply(self, rule: str, subject: str, event_id: int, decide: Decision) -> bool:
         """Apply one event's effect on ``rule``'s alert about ``subject``, at most once.
@@ -232,10 +199,10 @@ class AlertRepo:
                         messages=AlertRow.messages + 1,
                     )
                 )
-            rows = [_notification_row(n) for n in notifications]
+            rows = [notification_row(n) for n in notifications]
             session.add_all(rows)
             session.flush()
-            return [_notification(row) for row in rows]
+            return [read_notification(row) for row in rows]
 
     def drop_pending(self, rule: str) -> int:
         """Forget the messages owed by alerts of a rule that no longer exists."""
@@ -246,126 +213,6 @@ class AlertRepo:
                 .values(pending=None, pending_since=None)
             )
             return int(getattr(result, "rowcount", 0) or 0)
-
-    # ------------------------------------------------------------------ outbox
-
-    def enqueue(self, notification: NewNotification) -> Notification:
-        """Write one message to the outbox (a test message, a rate-limit summary)."""
-        with self._store.session(write=True) as session:
-            row = _notification_row(notification)
-            session.add(row)
-            session.flush()
-            return _notification(row)
-
-    def used(self, channel: str, since: datetime) -> int:
-        """Messages to ``channel`` written since ``since`` that count against its limit."""
-        with self._store.session() as session:
-            return int(
-                session.scalar(
-                    select(func.count()).where(
-                        AlertNotificationRow.channel == channel,
-                        AlertNotificationRow.created_at >= since,
-                        AlertNotificationRow.status.in_(COUNTED),
-                    )
-                )
-                or 0
-            )
-
-    def oldest_counted(self, channel: str, since: datetime) -> datetime | None:
-        """When the oldest message still counting against ``channel``'s limit was written."""
-        with self._store.session() as session:
-            return session.scalar(
-                select(func.min(AlertNotificationRow.created_at)).where(
-                    AlertNotificationRow.channel == channel,
-                    AlertNotificationRow.created_at >= since,
-                    AlertNotificationRow.status.in_(COUNTED),
-                )
-            )
-
-    def held(self) -> dict[str, list[Notification]]:
-        """Messages held back by their channel's rate limit, by channel, oldest first."""
-        statement = (
-            select(AlertNotificationRow)
-            .where(AlertNotificationRow.status == "held")
-            .order_by(AlertNotificationRow.id)
-        )
-        found: dict[str, list[Notification]] = {}
-        with self._store.session() as session:
-            for row in session.scalars(statement):
-                found.setdefault(row.channel, []).append(_notification(row))
-        return found
-
-    def summarize(self, held: Iterable[Notification], summary: NewNotification) -> Notification:
-        """Write ``summary`` and mark the ``held`` messages it stands for as summarized."""
-        ids = [n.id for n in held]
-        with self._store.session(write=True) as session:
-            row = _notification_row(summary)
-            session.add(row)
-            session.flush()
-            session.execute(
-                update(AlertNotificationRow)
-                .where(AlertNotificationRow.id.in_(ids), AlertNotificationRow.status == "held")
-                .values(status="summarized", summary_id=row.id)
-            )
-            return _notification(row)
-
-    def head(self, channel: str) -> Notification | None:
-        """The oldest message of ``channel`` still to deliver: channels deliver in order."""
-        statement = (
-            select(AlertNotificationRow)
-            .where(
-                AlertNotificationRow.channel == channel,
-                AlertNotificationRow.status == "pending",
-            )
-            .order_by(AlertNotificationRow.id)
-            .limit(1)
-        )
-        with self._store.session() as session:
-            row = session.scalars(statement).first()
-            return None if row is None else _notification(row)
-
-    def mark_sent(self, notification_id: int, attempts: int, now: datetime) -> None:
-        """Record a delivery."""
-        self._set(notification_id, status="sent", attempts=attempts, sent_at=now)
-
-    def mark_retry(
-        self, notification_id: int, attempts: int, next_attempt_at: datetime, error: str
-    ) -> None:
-        """Record a failed attempt to be tried again at ``next_attempt_at``."""
-        self._set(
-            notification_id,
-            attempts=attempts,
-            next_attempt_at=next_attempt_at,
-            last_error=error,
-        )
-
-    def mark_failed(self, notification_id: int, attempts: int, error: str) -> None:
-        """Record that a message was given up."""
-        self._set(notification_id, status="failed", attempts=attempts, last_error=error)
-
-    def notifications(
-        self,
-        *,
-        channel: str | None = None,
-        statuses: Sequence[str] | None = None,
-        limit: int = 50,
-    ) -> list[Notification]:
-        """Messages in the outbox, newest first."""
-        statement = select(AlertNotificationRow).order_by(AlertNotificationRow.id.desc())
-        if channel is not None:
-            statement = statement.where(AlertNotificationRow.channel == channel)
-        if statuses:
-            statement = statement.where(AlertNotificationRow.status.in_(list(statuses)))
-        with self._store.session() as session:
-            return [_notification(row) for row in session.scalars(statement.limit(limit))]
-
-    def _set(self, notification_id: int, **values: Any) -> None:
-        with self._store.session(write=True) as session:
-            session.execute(
-                update(AlertNotificationRow)
-                .where(AlertNotificationRow.id == notification_id)
-                .values(**values)
-            )
 
 
 def _write_alert(session: Session, record: AlertRecord) -> None:
@@ -420,38 +267,4 @@ def _alert(row: AlertRow) -> AlertRecord:
         notified_at=row.notified_at,
         messages=row.messages,
         context=dict(row.context or {}),
-    )
-
-
-def _notification_row(n: NewNotification) -> AlertNotificationRow:
-    return AlertNotificationRow(
-        channel=n.channel,
-        rule=n.rule,
-        group_key=n.group_key,
-        kind=n.kind,
-        status=n.status,
-        title=n.title[:500],
-        message=dict(n.message),
-        attempts=0,
-        next_attempt_at=n.created_at,
-        created_at=n.created_at,
-    )
-
-
-def _notification(row: AlertNotificationRow) -> Notification:
-    return Notification(
-        id=row.id,
-        channel=row.channel,
-        rule=row.rule,
-        group_key=row.group_key,
-        kind=row.kind,
-        status=row.status,
-        title=row.title,
-        message=dict(row.message or {}),
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        last_error=row.last_error,
-        created_at=row.created_at,
-        sent_at=row.sent_at,
-        summary_id=row.summary_id,
     )

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from sluiceway.events.types import CheckFailed, RunFailed, RunSucceeded
-from sluiceway.meta.alerts import AlertRepo
+from sluiceway.meta.alert_outbox import OutboxRepo
 from sluiceway.observe.alerts import AlertEngine, send_test_message
 from sluiceway.observe.alerts.delivery import DeliveryPolicy
 from sluiceway.observe.alerts.errors import DeliveryRejected
@@ -138,7 +138,7 @@ def test_a_channel_that_is_down_delays_nothing_else_and_is_retried(
         # both arrived while one channel hangs for its whole 2 s timeout
         assert time.monotonic() - began < FAST.timeout
 
-        repo = AlertRepo(store)
+        repo = OutboxRepo(store)
         deadline = time.monotonic() + 5
         while (head := repo.head("refused")) is None or head.attempts < 2:
             assert time.monotonic() < deadline, "the refused channel was not retried"
@@ -221,7 +221,7 @@ def test_secrets_stay_out_of_logs_and_errors(
     )
     caplog.set_level(logging.DEBUG)
     engine = started(AlertEngine(project, store, policy=FAST))
-    repo = AlertRepo(store)
+    repo = OutboxRepo(store)
     try:
         append(store, RunFailed(pipeline="silver", error="boom"))
         deadline = time.monotonic() + 10

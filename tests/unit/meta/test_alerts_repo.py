@@ -6,7 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sluiceway.meta.alerts import AlertRecord, AlertRepo, NewNotification
+from sluiceway.meta.alert_outbox import NewNotification, OutboxRepo
+from sluiceway.meta.alerts import AlertRecord, AlertRepo
 
 T0 = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 
@@ -68,7 +69,7 @@ def test_a_message_clears_only_what_its_alerts_still_owe(store: Any) -> None:
 
 
 def test_a_channel_delivers_in_order_and_a_retry_keeps_its_place(store: Any) -> None:
-    repo = AlertRepo(store)
+    repo = OutboxRepo(store)
     first = repo.enqueue(note("ops", T0, title="first"))
     repo.enqueue(note("ops", T0, title="second"))
     other = repo.enqueue(note("mail", T0, title="elsewhere"))
@@ -89,7 +90,7 @@ def test_a_channel_delivers_in_order_and_a_retry_keeps_its_place(store: Any) -> 
 
 
 def test_the_rate_limit_counts_what_was_sent_or_tried_in_the_window(store: Any) -> None:
-    repo = AlertRepo(store)
+    repo = OutboxRepo(store)
     repo.enqueue(note("ops", T0 - timedelta(hours=2)))
     repo.enqueue(note("ops", T0))
     repo.enqueue(note("ops", T0, status="held", title="held 1"))

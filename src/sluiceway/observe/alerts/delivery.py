@@ -27,7 +27,7 @@ from sluiceway.observe.alerts.errors import DeliveryFailed
 from sluiceway.observe.alerts.messages import Message
 
 if TYPE_CHECKING:
-    from sluiceway.meta.alerts import AlertRepo, Notification
+    from sluiceway.meta.alert_outbox import Notification, OutboxRepo
     from sluiceway.observe.alerts.channels.base import Sender
     from sluiceway.spec.alerts import AlertSettings
 
@@ -81,10 +81,10 @@ class ChannelWorker:
     """Delivers one channel's outbox, in order, on its own thread."""
 
     def __init__(
-        self, repo: AlertRepo, sender: Sender, policy: DeliveryPolicy, clock: Clock
+        self, outbox: OutboxRepo, sender: Sender, policy: DeliveryPolicy, clock: Clock
     ) -> None:
         self.sender = sender
-        self._repo = repo
+        self._outbox = outbox
         self._policy = policy
         self._clock = clock
         self._wake = threading.Event()
@@ -126,7 +126,7 @@ class ChannelWorker:
         """
         attempts = 0
         while not self._stop.is_set():
-            head = self._repo.head(self.channel)
+            head = self._outbox.head(self.channel)
             if head is None or head.next_attempt_at > self._clock.now():
                 break
             attempts += 1
@@ -146,7 +146,7 @@ class ChannelWorker:
         except Exception as exc:  # a sender bug must not stop the channel
             error = f"{type(exc).__name__}: {str(exc)[:200]}"
             return self._failed(notification, tries, error, retry=True)
-        self._repo.mark_sent(notification.id, tries, self._clock.now())
+        self._outbox.mark_sent(notification.id, tries, self._clock.now())
         log.info("alert message %d sent to %s", notification.id, self.channel)
         return True
 
@@ -155,7 +155,7 @@ class ChannelWorker:
         now = self._clock.now()
         if retry and now - notification.created_at < self._policy.retry_for:
             delay = self._policy.backoff(tries)
-            self._repo.mark_retry(notification.id, tries, now + timedelta(seconds=delay), error)
+            self._outbox.mark_retry(notification.id, tries, now + timedelta(seconds=delay), error)
             log.warning(
                 "alert message %d to %s failed (attempt %d), retrying in %.1f s: %s",
                 notification.id,
@@ -165,7 +165,7 @@ class ChannelWorker:
                 error,
             )
             return False
-        self._repo.mark_failed(notification.id, tries, error)
+        self._outbox.mark_failed(notification.id, tries, error)
         log.error(
             "alert message %d to %s given up after %d attempt(s): %s",
             notification.id,
@@ -187,7 +187,7 @@ class ChannelWorker:
             self._wake.wait(wait)
 
     def _wait(self) -> float:
-        head = self._repo.head(self.channel)
+        head = self._outbox.head(self.channel)
         if head is None:
             return self._policy.idle
         seconds = (head.next_attempt_at - self._clock.now()).total_seconds()

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 from sluiceway.events.consumer import Consumer
 from sluiceway.events.log import EventLog
 from sluiceway.events.notify import Subscription
-from sluiceway.meta.alerts import AlertRepo, NewNotification
+from sluiceway.meta.alert_outbox import NewNotification, OutboxRepo
+from sluiceway.meta.alerts import AlertRepo
 from sluiceway.observe.alerts.channels import sender_for
 from sluiceway.observe.alerts.context import alert_context, summary
 from sluiceway.observe.alerts.delivery import ChannelWorker, Clock, DeliveryPolicy
@@ -91,6 +92,7 @@ class AlertEngine:
         self.policy = policy or DeliveryPolicy.of(settings)
         self.rules = list(settings.rules)
         self.repo = AlertRepo(store)
+        self.outbox = OutboxRepo(store)
         self._rules = {rule.name: rule for rule in self.rules}
         self._timing = {rule.name: Timing.of(rule) for rule in self.rules}
         self._tables = ProjectTables.of(project)
@@ -104,7 +106,7 @@ class AlertEngine:
                 for name, spec in settings.channels.items()
             }
         self.workers = {
-            name: ChannelWorker(self.repo, sender, self.policy, self.clock)
+            name: ChannelWorker(self.outbox, sender, self.policy, self.clock)
             for name, sender in senders.items()
         }
         self._firing: set[tuple[str, str]] | None = None
@@ -204,11 +206,11 @@ class AlertEngine:
             held = [n.channel for n in notifications if n.status == "held"]
             if held:
                 log.warning("alert '%s' held by the rate limit of %s", message.title, held)
-        for channel, held_back in self.repo.held().items():
+        for channel, held_back in self.outbox.held().items():
             if channel not in self.settings.channels:
                 continue
             if self._budget(channel, now) <= 0:
-                frees = self.repo.oldest_counted(channel, now - RATE_WINDOW)
+                frees = self.outbox.oldest_counted(channel, now - RATE_WINDOW)
                 if frees is not None:
                     frees += RATE_WINDOW
                     next_due = frees if next_due is None else min(next_due, frees)
@@ -216,7 +218,7 @@ class AlertEngine:
             message = summary_message(
                 self.project.settings.name, self.project.env, channel, held_back, now
             )
-            self.repo.summarize(
+            self.outbox.summarize(
                 held_back,
                 NewNotification(
                     channel=channel,
@@ -279,7 +281,7 @@ class AlertEngine:
 
     def _budget(self, channel: str, now: datetime) -> int:
         limit = self.settings.channel_rate_limit(channel)
-        return limit - self.repo.used(channel, now - RATE_WINDOW)
+        return limit - self.outbox.used(channel, now - RATE_WINDOW)
 
     # ------------------------------------------------------------------ thread
 

@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from sluiceway.meta.alerts import AlertRecord, Notification
+    from sluiceway.meta.alert_outbox import Notification
+    from sluiceway.meta.alerts import AlertRecord
 
 FORMAT_VERSION = 1
 MAX_ITEMS = 20  # alerts shown in a message's text; the JSON keeps them all

@@ -117,7 +117,7 @@ def test_an_email_carries_the_title_as_subject_and_the_rest_as_body() -> None:
 
 
 def test_a_rate_limit_summary_lists_what_it_held_back() -> None:
-    from sluiceway.meta.alerts import Notification
+    from sluiceway.meta.alert_outbox import Notification
 
     held = [
         Notification(id=i, channel="ops", kind="alert", status="held", title=f"alert {i}",
