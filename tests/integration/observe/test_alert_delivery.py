@@ -11,6 +11,7 @@ import socket
 import ssl
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,12 +45,12 @@ def smtp() -> Iterator[SmtpReceiver]:
 
 
 @pytest.fixture
-def black_hole() -> Iterator[int]:
-    """A port that accepts connections and never answers: the worst kind of down."""
+def black_hole() -> Iterator[socket.socket]:
+    """A listening socket that never answers: the worst kind of down (close it to end it)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen(16)
-        yield int(sock.getsockname()[1])
+        yield sock
 
 
 def started(engine: AlertEngine) -> AlertEngine:
@@ -116,27 +117,30 @@ def test_webhook_slack_and_email_each_receive_the_failure(
     assert "downstream: gold.daily_revenue (pipeline gold), gold.weekly_report" in text
 
 
+@pytest.mark.slow
 def test_a_channel_that_is_down_delays_nothing_else_and_is_retried(
-    tmp_path: Path, store: Any, hook: HttpReceiver, smtp: SmtpReceiver, black_hole: int
+    tmp_path: Path, store: Any, hook: HttpReceiver, smtp: SmtpReceiver, black_hole: socket.socket
 ) -> None:
     closed = free_port()
+    hanging = black_hole.getsockname()[1]
     project = alert_project(
         tmp_path,
         "channels:\n"
-        f'  hanging: {{type: webhook, url: "http://127.0.0.1:{black_hole}/hook"}}\n'
+        f'  hanging: {{type: webhook, url: "http://127.0.0.1:{hanging}/hook"}}\n'
         f'  refused: {{type: webhook, url: "http://127.0.0.1:{closed}/hook"}}\n'
         f'  hook: {{type: webhook, url: "{hook.url}"}}\n' + mail_channel(smtp) + "rules:\n"
         "  - {name: failures, on: [run.failed], channels: [hanging, refused, hook, mail]}\n",
     )
-    engine = started(AlertEngine(project, store, policy=FAST))
+    policy = replace(FAST, timeout=4.0)
+    engine = started(AlertEngine(project, store, policy=policy))
     later = HttpReceiver(port=closed)
     try:
         began = time.monotonic()
         append(store, RunFailed(pipeline="silver", error="boom"))
         assert len(hook.wait_for(1, timeout=5)) == 1
         assert len(smtp.wait_for(1, timeout=5)) == 1
-        # both arrived while one channel hangs for its whole 2 s timeout
-        assert time.monotonic() - began < FAST.timeout
+        # both arrived while one channel hangs for its whole 4 s timeout
+        assert time.monotonic() - began < 2.5
 
         repo = OutboxRepo(store)
         deadline = time.monotonic() + 5
@@ -148,12 +152,17 @@ def test_a_channel_that_is_down_delays_nothing_else_and_is_retried(
         later.start()  # the channel comes back on the same port
         [request] = later.wait_for(1, timeout=5)
         assert request.json()["alerts"][0]["subject"] == "run:silver"
+
+        deadline = time.monotonic() + 8
+        while not (hung := repo.notifications(channel="hanging")[0]).last_error:
+            assert time.monotonic() < deadline, "the hanging channel never timed out"
+            time.sleep(0.05)
     finally:
+        black_hole.close()  # resets the connection its retry is waiting on
         engine.stop()
         later.stop()
     [delivered] = repo.notifications(channel="refused")
     assert delivered.status == "sent" and delivered.attempts >= 3
-    [hung] = repo.notifications(channel="hanging")
     assert hung.status == "pending" and "timed out" in (hung.last_error or "")
 
 
@@ -358,3 +367,39 @@ def test_check_failures_reach_a_channel_with_their_severity(
         engine.stop()
     [item] = request.json()["alerts"]
     assert item["details"]["severity"] == "block" and item["details"]["failing_rows"] == "3"
+
+
+def test_a_run_failing_beside_the_running_engine_is_alerted(
+    tmp_path: Path, hook: HttpReceiver
+) -> None:
+    from sluiceway.meta.store import open_project_store
+    from sluiceway.orchestrate.runner import run_pipeline
+    from sluiceway.spec.project import load_project
+
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "sluiceway.yaml").write_text(
+        "name: shop\nalerts:\n"
+        f'  channels: {{hook: {{type: webhook, url: "{hook.url}"}}}}\n'
+        "  rules: [{name: failures, on: [run.failed, step.failed], channels: [hook],"
+        " group_wait: 1s}]\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "pipelines" / "orders.yaml").write_text(
+        "name: orders\nsteps:\n"
+        "  - {name: load, type: sql, query: \"SELECT error('feed is empty') AS id\","
+        " table: silver.orders}\n",
+        encoding="utf-8",
+    )
+    project = load_project(tmp_path)
+    with open_project_store(project) as store:
+        engine = started(AlertEngine(project, store, policy=FAST))
+        try:
+            assert run_pipeline(project, "orders", store).status == "failed"
+            requests = hook.wait_for(1)
+            time.sleep(0.3)  # group_wait gathered the step's and the run's failure: one message
+        finally:
+            engine.stop()
+    [request] = hook.delivered()
+    assert requests == [request]
+    subjects = sorted(a["subject"] for a in request.json()["alerts"])
+    assert subjects == ["run:orders", "step:orders.load"]
