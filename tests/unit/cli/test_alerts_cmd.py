@@ -74,9 +74,8 @@ def test_list_and_deliveries_show_what_fired_and_what_was_sent(
 ) -> None:
     assert "no alerts" in cli("alerts", "list").output
     store = state.store()
-    project = state.project()
+    engine = AlertEngine(state.project(), store)
     append(store, RunFailed(pipeline="ingest_orders", error="bad file"))
-    engine = AlertEngine(project, store)
     engine.run_once()
     engine.deliver_now()
     assert len(receiver.delivered()) == 1

@@ -109,6 +109,7 @@ class AlertEngine:
             name: ChannelWorker(self.outbox, sender, self.policy, self.clock)
             for name, sender in senders.items()
         }
+        self._begin()
         self._firing: set[tuple[str, str]] | None = None
         self._next_due: datetime | None = None
         self._last_flush = float("-inf")
@@ -116,6 +117,13 @@ class AlertEngine:
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
+
+    def _begin(self) -> None:
+        """Place a new consumer at the end of the log: alerts are about what happens from
+        now on. Turning alerts on for a project with months of history must not page
+        anyone about every failure in it; once the cursor exists, a restart resumes it."""
+        if all(cursor.consumer != CONSUMER for cursor in self.store.events.cursors()):
+            self.store.events.advance_cursor(CONSUMER, self._log.latest_id())
 
     def start(self) -> None:
         """Check every channel's secrets, then consume and deliver on background threads.
@@ -126,8 +134,10 @@ class AlertEngine:
         """
         if self._thread is not None:
             return
-        for worker in self.workers.values():
-            worker.sender.check()
+        used = {channel for rule in self.rules for channel in rule.channels}
+        for name, worker in self.workers.items():
+            if name in used:
+                worker.sender.check()
         self._stop.clear()
         for worker in self.workers.values():
             worker.start()

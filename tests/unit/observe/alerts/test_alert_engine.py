@@ -323,6 +323,19 @@ def test_an_event_handled_again_changes_nothing(
     assert alert is not None and alert.occurrences == 2
 
 
+def test_history_before_alerts_were_turned_on_is_not_alerted_but_downtime_is(
+    make: Make, store: Any, clock: ManualClock, receiver: HttpReceiver, tmp_path: Path
+) -> None:
+    emit(store, clock, failed("silver"))  # months of history, before any alert rule
+    first = make(FAILURES)
+    round_trip(first)
+    assert bodies(receiver) == []
+    emit(store, clock, failed("gold"))  # while the engine is down
+    second = make(FAILURES, root=tmp_path / "again")
+    round_trip(second)
+    assert [states(b) for b in bodies(receiver)] == [[("firing", "run:gold")]]
+
+
 def test_a_new_engine_on_the_same_store_resumes_without_resending(
     make: Make, store: Any, clock: ManualClock, receiver: HttpReceiver, tmp_path: Path
 ) -> None:
