@@ -180,8 +180,15 @@ class AlertEngine:
             When the next held-back group or summary falls due, or None.
         """
         now = self.clock.now()
-        next_due: datetime | None = None
         woken: set[str] = set()
+        due = [self._send_groups(now, woken), self._summarize_held(now, woken)]
+        for channel in woken & set(self.workers):
+            self.workers[channel].wake()
+        return min((d for d in due if d is not None), default=None)
+
+    def _send_groups(self, now: datetime, woken: set[str]) -> datetime | None:
+        """Write one message per due group to each of its rule's channels."""
+        next_due: datetime | None = None
         for group in self.repo.pending_groups():
             rule = self._rules.get(group.rule)
             if rule is None:  # the rule was removed from sluiceway.yaml
@@ -216,13 +223,18 @@ class AlertEngine:
             held = [n.channel for n in notifications if n.status == "held"]
             if held:
                 log.warning("alert '%s' held by the rate limit of %s", message.title, held)
+        return next_due
+
+    def _summarize_held(self, now: datetime, woken: set[str]) -> datetime | None:
+        """One summary per channel for what its rate limit held, once a slot is free."""
+        next_due: datetime | None = None
         for channel, held_back in self.outbox.held().items():
             if channel not in self.settings.channels:
                 continue
             if self._budget(channel, now) <= 0:
-                frees = self.outbox.oldest_counted(channel, now - RATE_WINDOW)
-                if frees is not None:
-                    frees += RATE_WINDOW
+                oldest = self.outbox.oldest_counted(channel, now - RATE_WINDOW)
+                if oldest is not None:
+                    frees = oldest + RATE_WINDOW
                     next_due = frees if next_due is None else min(next_due, frees)
                 continue
             message = summary_message(
@@ -239,9 +251,6 @@ class AlertEngine:
                 ),
             )
             woken.add(channel)
-        for channel in woken:
-            if channel in self.workers:
-                self.workers[channel].wake()
         return next_due
 
     # ------------------------------------------------------------------ events
