@@ -151,7 +151,7 @@ class AlertItem:
                 continue
             lines = value.splitlines() or [""]
             if len(lines) == 1:
-                if value and value not in self.summary:
+                if value and key not in _IN_SUMMARY.get(self.type, ()):
                     short.append(f"{key}: {value}")
                 continue
             long.append(f"  {key}:")
@@ -185,6 +185,15 @@ class AlertItem:
 
 
 _IN_FACTS = frozenset({"run_id", "pipeline", "step"})
+_IN_SUMMARY: dict[str, tuple[str, ...]] = {
+    "run.failed": ("error",),
+    "step.failed": ("error",),
+    "check.failed": ("check", "severity", "message"),
+    "anomaly.detected": ("metric", "subject", "message"),
+    "sla.missed": ("sla", "detail"),
+    "file.failed": ("uri", "error"),
+}
+"""Single-line details each summary already says (a multi-line one is shown whole)."""
 
 
 @dataclass(frozen=True)
