@@ -131,3 +131,15 @@ def test_a_rate_limit_summary_lists_what_it_held_back() -> None:
     text = message.text()
     assert "- alert 0" in text and "- alert 19" in text and "- alert 20" not in text
     assert "- … and 5 more" in text
+
+
+def test_details_the_summary_already_says_are_not_repeated() -> None:
+    context = {
+        "summary": "check unique_id on silver.orders failed (block): 3 duplicate keys",
+        "details": {"check": "unique_id", "check_type": "unique", "severity": "block",
+                    "observed": "3", "failing_rows": "6", "message": "3 duplicate keys"},
+    }  # fmt: skip
+    item = alert(event_type="check.failed", context=context)
+    text = alert_message("shop", "prod", "checks", [item], T0).text()
+    assert "  check_type: unique, observed: 3, failing_rows: 6\n" in text
+    assert "severity:" not in text and "message:" not in text
