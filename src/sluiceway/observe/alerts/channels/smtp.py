@@ -42,7 +42,9 @@ def email_message(message: Message, sender: str, to: list[str], delivery_id: int
     mail["From"] = sender
     mail["To"] = ", ".join(to)
     mail["Date"] = formatdate(usegmt=True)
-    mail["Message-ID"] = make_msgid("sluiceway-alert")
+    # The sender's domain, not socket.getfqdn(): a DNS lookup could stall every send.
+    domain = sender.rpartition("@")[2].strip(" >") or "sluiceway.invalid"
+    mail["Message-ID"] = make_msgid("sluiceway-alert", domain=domain)
     mail["X-Sluiceway-Delivery"] = str(delivery_id)
     mail["X-Sluiceway-Kind"] = message.kind
     mail.set_content(message.body())
