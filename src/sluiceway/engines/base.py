@@ -87,6 +87,9 @@ class Input:
     plain_files: bool = False
     """The files are the whole input, with no Delta log to honour (a step's staged result):
     an engine may read them directly, partition values from their ``col=value`` folders."""
+    never_null: frozenset[str] | None = None
+    """Columns the files' statistics show hold no null (None: not known), so a check's
+    null guards on them can be left out of its scan."""
 
     def dataset(self) -> ds.Dataset:
         """The snapshot as a pyarrow dataset (filtered by :attr:`newer_than`)."""

@@ -47,6 +47,8 @@ def pin(
     def open_dataset() -> ds.Dataset:
         return table.dataset(version=pinned, hide_lineage=False)
 
+    size_bytes, never_null = _from_log(delta)
+
     return Input(
         name=name or str(table.name),
         uri=table.uri,
@@ -57,16 +59,27 @@ def pin(
         open_dataset=open_dataset,
         storage_options=dict(table.storage.storage_options()),
         features=features,
-        size_bytes=_size_bytes(delta),
+        size_bytes=size_bytes,
+        never_null=never_null,
     )
 
 
-def _size_bytes(delta: Any) -> int | None:
-    """Total size of the snapshot's data files, from the log (no file is touched)."""
+def _from_log(delta: Any) -> tuple[int | None, frozenset[str] | None]:
+    """Total size of the snapshot's data files, and the columns whose statistics show no
+    null in any file — both from the log, no data file touched."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     actions = pa.table(delta.get_add_actions(flatten=True))
-    if "size_bytes" not in actions.column_names:
-        return None
-    return int(pc.sum(actions.column("size_bytes")).as_py() or 0)
+    size = None
+    if "size_bytes" in actions.column_names:
+        size = int(pc.sum(actions.column("size_bytes")).as_py() or 0)
+    prefix = "null_count."
+    found = set()
+    for name in actions.column_names:
+        if not name.startswith(prefix):
+            continue
+        counts = actions.column(name)
+        if counts.null_count == 0 and (pc.sum(counts).as_py() or 0) == 0:
+            found.add(name[len(prefix) :])  # every file has the statistic, and it is 0
+    return size, frozenset(found) if actions.num_rows else None

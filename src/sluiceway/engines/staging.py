@@ -78,4 +78,27 @@ def staged_input(staged: Staged, name: str) -> Input:
         open_dataset=staged.dataset,
         size_bytes=sum(f.size for f in staged.files),
         plain_files=True,
+        never_null=_never_null(root, staged),
     )
+
+
+def _never_null(root: Path, staged: Staged) -> frozenset[str] | None:
+    """Columns no staged file holds a null in, by the files' footers (None: not known)."""
+    import pyarrow.parquet as pq
+
+    if not staged.files:
+        return None
+    found: set[str] | None = None
+    for item in staged.files:
+        metadata = pq.read_metadata(root / item.path)
+        clean: set[str] = set()
+        for index in range(metadata.num_columns):
+            chunks = [metadata.row_group(g).column(index) for g in range(metadata.num_row_groups)]
+            path = chunks[0].path_in_schema if chunks else None
+            if path is None or "." in path:
+                continue  # nested: not a top-level column
+            stats = [c.statistics for c in chunks]
+            if all(s is not None and s.has_null_count and s.null_count == 0 for s in stats):
+                clean.add(path)
+        found = clean if found is None else found & clean
+    return frozenset(found or ())

@@ -110,7 +110,9 @@ class Session:
         """Every check's result: the scan, one anti-join per ``relationships`` check."""
         from sluiceway.engines.inputs import pin
 
-        scan = compile_scan(checks, source, where_path=f"{table}.checks")
+        # Only the scanned input is registered yet (lookups are added below).
+        never_null = frozenset().union(*(i.never_null or () for i in self.inputs.values()))
+        scan = compile_scan(checks, source, where_path=f"{table}.checks", never_null=never_null)
         for lookup in scan.lookups:
             self.inputs.setdefault(lookup.table, pin(self.where.lake.table(lookup.table)))
         values = None

@@ -76,8 +76,18 @@ class Scan:
     lookups: tuple[Lookup, ...] = ()
 
 
-def compile_scan(checks: list[Check], source: exp.Expr, *, where_path: str = "check") -> Scan:
+def compile_scan(
+    checks: list[Check],
+    source: exp.Expr,
+    *,
+    where_path: str = "check",
+    never_null: frozenset[str] = frozenset(),
+) -> Scan:
     """One aggregate ``SELECT`` over ``source`` (a table or subquery) for ``checks``.
+
+    Args:
+        never_null: columns known to hold no null (the files' statistics): a multi-column
+            ``unique`` over them needs no null guard, and counts as a hand-written scan.
 
     Raises:
         SqlError: a check's SQL does not parse or calls a refused function.
@@ -96,7 +106,7 @@ def compile_scan(checks: list[Check], source: exp.Expr, *, where_path: str = "ch
             lookups.append(Lookup(check, count.from_(rows_of(source)).where(fails), check.to))
             continue
         scope = _predicate(check.where, path) if check.where else None
-        built = _measure(check, scope, path)
+        built = _measure(check, scope, path, never_null)
         if built is None:
             if check.type == "schema":
                 static.append(check)
@@ -164,7 +174,9 @@ def _duplicated(columns: list[str], where: str | None, source: exp.Expr, path: s
     return exp.and_(scope, exp.GT(this=exp.Subquery(this=copies), expression=exp.Literal.number(1)))
 
 
-def _measure(check: Check, scope: exp.Expr | None, path: str) -> tuple[Kind, exp.Expr] | None:
+def _measure(
+    check: Check, scope: exp.Expr | None, path: str, never_null: frozenset[str] = frozenset()
+) -> tuple[Kind, exp.Expr] | None:
     fails = _fails(check, path)
     if fails is not None:
         return "failing_rows", _count(exp.and_(scope, exp.paren(fails)) if scope else fails)
@@ -179,13 +191,21 @@ def _measure(check: Check, scope: exp.Expr | None, path: str) -> tuple[Kind, exp
         return "failing_rows", exp.Sub(this=count, expression=distinct)
     if check.type == "unique":
         keys = [_col(c) for c in check.columns]
-        complete = exp.and_(*[k.is_(exp.null()).not_() for k in keys])
-        scoped = exp.and_(scope, complete) if scope else complete
         row = exp.Tuple(expressions=keys)
-        distinct = exp.Filter(
-            this=exp.Count(this=exp.Distinct(expressions=[row])), expression=exp.Where(this=scoped)
+        # A row with a null in its key is not a duplicate: guard only the columns that may
+        # hold one (the statistics say which cannot).
+        guards = [k.is_(exp.null()).not_() for c, k in zip(check.columns, keys, strict=True)
+                  if c not in never_null]  # fmt: skip
+        scoped = (
+            exp.and_(scope, *guards)
+            if scope is not None
+            else (exp.and_(*guards) if guards else None)
         )
-        return "failing_rows", exp.Sub(this=_count(scoped), expression=distinct)
+        rows: exp.Expr = exp.Count(this=exp.Distinct(expressions=[row]))
+        if scoped is None:
+            return "failing_rows", exp.Sub(this=exp.Count(this=exp.Star()), expression=rows)
+        rows = exp.Filter(this=rows, expression=exp.Where(this=scoped))
+        return "failing_rows", exp.Sub(this=_count(scoped), expression=rows)
     if check.type == "row_count":
         return "value", _count(scope) if scope else exp.Count(this=exp.Star())
     if check.type == "aggregate":

@@ -72,16 +72,18 @@ def engine() -> Iterator[Counting]:
         yield Counting(engine)
 
 
-def run_gate(engine: Counting, tmp_path: Path, changes: dict[str, Any]) -> Any:
+def run_gate(
+    engine: Counting, tmp_path: Path, changes: dict[str, Any], rows: pa.Table = ROWS
+) -> Any:
     folder = tmp_path / "staged"
     folder.mkdir()
-    pq.write_table(ROWS, folder / "part-0.parquet")
+    pq.write_table(rows, folder / "part-0.parquet")
     output = Output(directory=str(folder))
     checks = [TypeAdapter(Check).validate_python({**spec}) for spec in TWELVE]
     checks = [c.model_copy(update=changes.get(str(c.name), {})) for c in checks]
     return audit(
         engine,  # type: ignore[arg-type]
-        list_staged(output, ROWS.schema),
+        list_staged(output, rows.schema),
         checks,
         table="silver.lines",
         where=Where(Lake(LakeStorage(root=str(tmp_path / "lake")))),
@@ -109,3 +111,23 @@ def test_a_failing_error_check_routes_its_rows(engine: Counting, tmp_path: Path)
     # The scan, the failing rows (to quarantine), the passing rows staged again.
     assert len(engine.queries) == 3
     assert (result.quarantined, result.staged.rows) == (50, 50)
+
+
+def test_a_key_the_files_show_null_free_is_counted_without_null_guards(
+    engine: Counting, tmp_path: Path
+) -> None:
+    run_gate(engine, tmp_path, {})
+    [scan] = engine.queries
+    assert 'COUNT(*) - COUNT(DISTINCT ("order_id", "line"))' in scan  # as written by hand
+
+
+def test_a_key_column_holding_nulls_keeps_its_guard_and_nulls_are_not_duplicates(
+    engine: Counting, tmp_path: Path
+) -> None:
+    lines = [None, None] + [1, 2] * 49  # two rows with a null line: not duplicates
+    rows = ROWS.set_column(1, "line", pa.array(lines, pa.int32()))
+    found = run_gate(engine, tmp_path, {"not_null_line": {"severity": "warn"}}, rows)
+    scan = engine.queries[0]
+    assert 'NOT "line" IS NULL' in scan and 'NOT "order_id" IS NULL' not in scan
+    unique = next(r for r in found.results if r.check_type == "unique")
+    assert unique.status == "passed"
