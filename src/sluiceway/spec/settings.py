@@ -233,11 +233,6 @@ class ServeSettings(SpecModel):
         description="Time between exports of the metadata store to the `_system` tables "
         "(0s: the daemon does not export them; `sluiceway query` still does).",
     )
-    system_tables_interval: Duration = Field(
-        timedelta(seconds=60),
-        description="Time between exports of the metadata store to the `_system` tables "
-        "(0s: the daemon does not export them; `sluiceway query` still does).",
-    )
     metrics_host: str = Field(
         "127.0.0.1", description="Address the Prometheus endpoint (`/metrics`) binds."
     )
