@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from sluiceway.cli import (
+    alerts_cmd,
     checks_cmd,
     demo_cmd,
     events_cmd,
@@ -19,6 +20,7 @@ from sluiceway.cli import (
     lineage_cmd,
     logs_cmd,
     maintenance_cmd,
+    metrics_cmd,
     pipelines_cmd,
     profile_cmd,
     query_cmd,
@@ -26,7 +28,9 @@ from sluiceway.cli import (
     runs_cmd,
     schema_cmd,
     serve_cmd,
+    sla_cmd,
     status_cmd,
+    system_cmd,
     tables_cmd,
     validate_cmd,
 )
@@ -89,6 +93,10 @@ for module in (
     lineage_cmd,
     graph_cmd,
     maintenance_cmd,
+    metrics_cmd,
+    sla_cmd,
+    alerts_cmd,
+    system_cmd,
 ):
     module.register(app)
 

@@ -55,6 +55,7 @@ def run(
 ) -> None:
     """Run a pipeline's steps in dependency order; exit 1 if a step failed."""
     from sluiceway.cli.context import state
+    from sluiceway.cli.lineage_send import send_lineage
     from sluiceway.cli.render import console, print_rows
     from sluiceway.orchestrate.runner import run_pipeline
 
@@ -96,6 +97,7 @@ def run(
             for r in reports
         ]  # fmt: skip
         print_json(shown if run_all else shown[0])
+    send_lineage()
     if any(r.failed for r in reports):
         raise typer.Exit(1)
 

@@ -93,6 +93,7 @@ def resume(
 ) -> None:
     """Run again what a failed or cancelled run left undone; committed steps are not redone."""
     from sluiceway.cli.context import state
+    from sluiceway.cli.lineage_send import send_lineage
     from sluiceway.cli.render import console, print_json, print_rows
     from sluiceway.cli.run_cmd import COLUMNS, _row
     from sluiceway.meta.runs import RunRepo
@@ -107,6 +108,7 @@ def resume(
     else:
         print_rows(rows, COLUMNS, title=f"run {report.run_id[:8]} resumes {run.id[:8]}")
         console.print(f"{report.status} in {report.duration_s:.1f} s")
+    send_lineage()
     if report.failed:
         raise typer.Exit(1)
 

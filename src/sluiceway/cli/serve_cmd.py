@@ -47,6 +47,20 @@ def serve(
     summary: Annotated[
         bool, typer.Option("--summary/--no-summary", help="Print what ran when the daemon stops.")
     ] = True,
+    metrics: Annotated[
+        bool,
+        typer.Option("--metrics/--no-metrics", help="Serve /metrics, /healthz and /readyz."),
+    ] = True,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            min=0,
+            max=65535,
+            help="Port of /metrics (0: a free one).",
+            show_default="daemon.metrics_port",
+        ),
+    ] = None,
     log_format: Annotated[
         str,
         typer.Option(
@@ -83,6 +97,10 @@ def serve(
             until_idle=until_idle,
             idle_seconds=idle_seconds,
             log_format=log_format,
+            monitoring=True,
+            metrics_port=(spec.metrics_port if metrics_port is None else metrics_port)
+            if metrics
+            else None,
         ),
     )
     console.print(f"serving {state.project().settings.name} (Ctrl-C or SIGTERM to stop)")
@@ -111,6 +129,7 @@ def backfill(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from sluiceway.cli.context import state
+    from sluiceway.cli.lineage_send import send_lineage
     from sluiceway.cli.render import console, print_json, print_rows
     from sluiceway.orchestrate.backfill import backfill as run_backfill
     from sluiceway.orchestrate.backfill import partitions
@@ -147,6 +166,7 @@ def backfill(
         print_json([{**row, "run": r.run_id} for row, r in zip(rows, results, strict=True)])
     else:
         print_rows(rows, ["partition", "run", "status", "error"], title=f"backfill of {pipeline}")
+    send_lineage()
     if any(r.status not in ("succeeded", "skipped") for r in results):
         raise typer.Exit(1)
 

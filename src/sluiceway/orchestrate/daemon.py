@@ -53,6 +53,10 @@ class DaemonSettings:
     engine: str | None = None
     log_format: str | None = None
     """How worker processes log to stderr (``json``/``text``; None: not at all)."""
+    monitoring: bool = False
+    """Run the monitoring services (lineage, alerts, SLAs, system tables); ``serve`` does."""
+    metrics_port: int | None = None
+    """Port of ``/metrics`` (0: a free one; None: no endpoint)."""
 
 
 @dataclass
@@ -86,6 +90,7 @@ class Daemon:
         self._threads: list[threading.Thread] = []
         self._workers: list[Worker] = []
         self._watchers: list[Any] = []
+        self._services: list[Any] = []
         self._runner: Any = None
         self._wake = threading.Event()
         self._project_mtime = _spec_mtime(project.root)
@@ -111,6 +116,11 @@ class Daemon:
         return stats
 
     @property
+    def services(self) -> list[Any]:
+        """The monitoring services, once started (a metrics server knows its port then)."""
+        return list(self._services)
+
+    @property
     def watchers(self) -> list[Any]:
         """The trigger watchers, once started (a webhook server knows its port then)."""
         return list(self._watchers)
@@ -129,7 +139,7 @@ class Daemon:
             self.project, self.store, clock=self.clock, webhook_port=self.settings.webhook_port
         )
         for watcher in self._watchers:
-            watcher.start()
+            _start(watcher, "daemon.webhook_port (or --port)")
         self._spawn("sw-dispatcher", self._dispatch)
         for index in range(max(1, self.settings.workers)):
             worker = Worker(
@@ -142,11 +152,14 @@ class Daemon:
             )
             self._workers.append(worker)
             self._spawn(f"sw-worker-{index}", lambda w=worker: w.run_forever(self._draining))
+        if self.settings.monitoring or self.settings.metrics_port is not None:
+            self._start_services()
         log.info(
-            "serving %s: %d watcher(s), %d worker(s)",
+            "serving %s: %d watcher(s), %d worker(s), %d monitoring service(s)",
             self.project.settings.name,
             len(self._watchers),
             len(self._workers),
+            len(self._services),
         )
 
     def shutdown(self) -> None:
@@ -164,6 +177,11 @@ class Daemon:
             thread.join(timeout=max(0.1, deadline - time.monotonic()))
         if self._runner is not None:
             self._runner.close()
+        for service in reversed(self._services):  # after the workers: their last events count
+            try:
+                service.stop(timeout=5.0)
+            except Exception as exc:
+                log.warning("stopping %s failed: %s", service.name, exc)
 
     def current_project(self) -> Project:
         """The project, loaded again when its definition files changed."""
@@ -181,6 +199,27 @@ class Daemon:
             return self.project
 
     # ---------------------------------------------------------------- parts
+
+    def _start_services(self) -> None:
+        """Start the monitoring services; one that cannot start stops the daemon's start
+        (a channel's secret unset, the metrics port taken): serving without them would
+        hide failures the operator asked to hear about."""
+        from sluiceway.observe.services import monitoring_services
+
+        services = monitoring_services(
+            self.current_project,
+            self.store,
+            clock=self.clock,
+            monitoring=self.settings.monitoring,
+            metrics_port=self.settings.metrics_port,
+        )
+        for service in services:
+            try:
+                _start(service, "daemon.metrics_port (or --metrics-port, --no-metrics)")
+            except Exception:
+                self.shutdown()
+                raise
+            self._services.append(service)
 
     def _dispatch(self) -> None:
         from sluiceway.events.consumer import Consumer
@@ -230,6 +269,19 @@ class Daemon:
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+
+
+def _start(component: Any, port_setting: str) -> None:
+    """Start a watcher or a service; a port it cannot bind is a usage error saying which."""
+    from sluiceway.errors import UsageError
+
+    try:
+        component.start()
+    except OSError as exc:
+        raise UsageError(
+            f"{component.name} cannot listen: {exc.strerror or exc}",
+            hint=f"another process holds the port; choose another with {port_setting}",
+        ) from exc
 
 
 def _spec_mtime(root: Path) -> float:

@@ -56,7 +56,17 @@ def project(tmp_path: Path) -> Path:
 def _serve(root: Path, *extra: str) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLUICEWAY_")}
     return subprocess.Popen(
-        [sys.executable, "-m", "sluiceway", "--project", str(root), "serve", *extra],
+        [
+            sys.executable,
+            "-m",
+            "sluiceway",
+            "--project",
+            str(root),
+            "serve",
+            "--metrics-port",
+            "0",
+            *extra,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=env,

@@ -56,7 +56,17 @@ def test_sigterm_lets_the_running_run_finish_then_exits(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLUICEWAY_")}
     env["SW_TEST_STARTED"] = str(root / "started")
     daemon = subprocess.Popen(
-        [sys.executable, "-m", "sluiceway", "--project", str(root), "serve", "--no-summary"],
+        [
+            sys.executable,
+            "-m",
+            "sluiceway",
+            "--project",
+            str(root),
+            "serve",
+            "--no-summary",
+            "--metrics-port",
+            "0",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,

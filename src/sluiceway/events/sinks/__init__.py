@@ -2,7 +2,8 @@
 
 A sink reads the log with its own durable cursor on its own thread, so a slow or absent
 receiver never holds up a run, and a restarted sink resumes where it stopped. The daemon
-starts the sinks a project configures the way it starts trigger watchers::
+starts the sinks a project configures with its other monitoring services
+(:mod:`sluiceway.observe.services`)::
 
     sink = openlineage_sink(project, store)   # None when `openlineage:` is not set
     if sink is not None:
@@ -16,8 +17,6 @@ starts the sinks a project configures the way it starts trigger watchers::
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from sluiceway.events.sinks.openlineage import (
     DrainReport,
     OpenLineageSink,
@@ -30,21 +29,7 @@ __all__ = [
     "DrainReport",
     "OpenLineageSink",
     "RetryPolicy",
-    "Sink",
     "drain_openlineage",
     "openlineage_sink",
 ]
 
-
-class Sink(Protocol):
-    """Something that consumes the event log on its own thread (the daemon's view)."""
-
-    name: str
-
-    def start(self) -> None:
-        """Start consuming; returns at once."""
-        ...
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop and join the thread (up to ``timeout`` s); idempotent."""
-        ...
