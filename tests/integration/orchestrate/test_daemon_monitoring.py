@@ -11,15 +11,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from support.metrics import parse, value
-from support.openlineage import validate
-from support.pipelines import INGEST_ON_FILES
-from support.receivers import HttpReceiver
 
 from sluiceway.meta.runs import RunRepo
 from sluiceway.meta.store import open_project_store
 from sluiceway.orchestrate.daemon import Daemon, DaemonSettings
 from sluiceway.spec.project import load_project
+from support.metrics import parse, value
+from support.openlineage import validate
+from support.pipelines import INGEST_ON_FILES
+from support.receivers import HttpReceiver
 
 SETTINGS = """
 name: shop

@@ -32,4 +32,3 @@ __all__ = [
     "drain_openlineage",
     "openlineage_sink",
 ]
-
