@@ -348,6 +348,22 @@ class RunRepo:
                 return None
             return _run(_fresh(session, run_id))
 
+    def end_lease(self, run_id: str, owner: str) -> bool:
+        """End ``owner``'s lease on a running run now, as if it had run out.
+
+        For an owner known to be gone (its process no longer exists on this host): the run
+        is then an orphan, recovered by the next worker that claims orphans, and it no
+        longer holds back runs writing its tables. False if the run is no longer
+        ``owner``'s.
+        """
+        statement = (
+            update(RunRow)
+            .where(RunRow.id == run_id, RunRow.status == "running", RunRow.lease_owner == owner)
+            .values(lease_expires_at=utcnow() - timedelta(microseconds=1))
+        )
+        with self._store.session(write=True) as session:
+            return bool(_rowcount(session.execute(statement)))
+
     def renew_lease(self, run_id: str, owner: str, lease: timedelta) -> bool:
         """Extend ``owner``'s lease; False if the run is no longer ``owner``'s."""
         statement = (

@@ -87,6 +87,7 @@ def claim_when_free(store: MetaStore, run: Run, owner: str, *, poll: float = 0.5
         UsageError: the run was claimed by someone else, or is no longer queued.
     """
     from sluiceway.meta.runs import RunRepo
+    from sluiceway.orchestrate.worker import owner_is_dead
 
     runs = RunRepo(store)
     announced: str | None = None
@@ -101,6 +102,13 @@ def claim_when_free(store: MetaStore, run: Run, owner: str, *, poll: float = 0.5
                 f"run {run.id} is {current.status}, taken by another worker",
                 hint=f"`sluiceway run-info {run.id}`",
             )
+        if blocker.lease_owner and owner_is_dead(blocker.lease_owner):
+            # Its process is gone from this host: waiting for the lease to run out would
+            # only delay this run. The blocker becomes an orphan, recovered as one.
+            if runs.end_lease(blocker.id, blocker.lease_owner):
+                log.info("run %s of %s lost its process %s; its lease ends now",
+                         blocker.id, blocker.pipeline, blocker.lease_owner)  # fmt: skip
+            continue
         if blocker.id != announced:
             shared = sorted(set(run.writes or ()) & set(blocker.writes or ()))
             log.info("run %s waits for run %s of %s, which writes %s", run.id, blocker.id,

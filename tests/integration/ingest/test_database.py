@@ -347,8 +347,9 @@ def test_an_unreachable_database_is_a_clear_transient_error(project, monkeypatch
     assert message.startswith("step orders: cannot connect to postgresql://127.0.0.1:1/shop: ")
     assert SECRET not in message
 
-    project.pipeline({"url": url, "table": "orders"})
+    # transient: retried (once here, without waiting), then failed with the same message
+    project.pipeline({"url": url, "table": "orders"}, retries=1, retry_delay="0s")
     report = project.run()
-    assert report.status == "failed"
+    assert report.status == "failed" and report.steps[0].attempt == 2
     assert "cannot connect" in report.steps[0].error
     assert SECRET not in report.steps[0].error
