@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from sluiceway.observe.metrics_export import MetricsCollector, ProjectSource
 from sluiceway.observe.prometheus import CONTENT_TYPE
+from sluiceway.serving import Serving
 
 if TYPE_CHECKING:
     from sluiceway.meta.store import MetaStore
@@ -55,9 +55,7 @@ class MetricsServer:
         self.collector = collector
         self.host = host
         self.port = port
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._serving = Serving("metrics")
 
     @property
     def url(self) -> str:
@@ -71,32 +69,14 @@ class MetricsServer:
         Raises:
             OSError: the address cannot be bound (e.g. the port is in use).
         """
-        with self._lock:
-            if self._server is not None:
-                return
-            server = _Server((self.host, self.port), _Handler, app=self)
-            self.port = int(server.server_address[1])
-            self._server = server
-            self._thread = threading.Thread(
-                target=server.serve_forever,
-                kwargs={"poll_interval": 0.2},
-                name="sluiceway-metrics",
-                daemon=True,
-            )
-            self._thread.start()
+        port = self._serving.start(lambda: _Server((self.host, self.port), _Handler, app=self))
+        if port is not None:
+            self.port = port
             log.info("metrics on %s/metrics", self.url)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop serving and close the socket; safe to call twice."""
-        with self._lock:
-            server, self._server = self._server, None
-            thread, self._thread = self._thread, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout)
+        self._serving.stop(timeout)
 
     def readiness(self) -> tuple[int, dict[str, Any]]:
         """The answer of ``/readyz``: the metadata store must answer a query."""

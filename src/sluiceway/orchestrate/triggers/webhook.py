@@ -19,7 +19,6 @@ import json
 import logging
 import re
 import socket
-import threading
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -38,6 +37,7 @@ from sluiceway.orchestrate.triggers.webhook_routes import (
     WebhookRoute,
     signature_valid,
 )
+from sluiceway.serving import Serving
 from sluiceway.spec.secrets import resolve
 
 if TYPE_CHECKING:
@@ -90,9 +90,7 @@ class WebhookServer:
         self.max_body = max_body
         self._environ = environ
         self._secrets: dict[str, bytes | None] = {}
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._serving = Serving("webhook")
 
     @property
     def url(self) -> str:
@@ -107,33 +105,15 @@ class WebhookServer:
             SecretNotSetError: a secret's variable is not set (named, never its value).
             OSError: the address cannot be bound (e.g. the port is in use).
         """
-        with self._lock:
-            if self._server is not None:
-                return
-            self._secrets = self._resolve_secrets()
-            server = _Server((self.host, self.port), _Handler, app=self)
-            self.port = int(server.server_address[1])
-            self._server = server
-            self._thread = threading.Thread(
-                target=server.serve_forever,
-                kwargs={"poll_interval": 0.2},
-                name="sluiceway-webhook",
-                daemon=True,
-            )
-            self._thread.start()
+        self._secrets = self._resolve_secrets()
+        port = self._serving.start(lambda: _Server((self.host, self.port), _Handler, app=self))
+        if port is not None:
+            self.port = port
             log.info("webhooks listening on %s", self.url)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop serving and close the socket; safe to call twice."""
-        with self._lock:
-            server, self._server = self._server, None
-            thread, self._thread = self._thread, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout)
+        self._serving.stop(timeout)
 
     def _resolve_secrets(self) -> dict[str, bytes | None]:
         refs: dict[str, str | None] = {name: r.secret for name, r in self.routes.items()}
