@@ -15,6 +15,7 @@ renewed while it executes; a cancel request stops its running steps and queued o
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
@@ -102,6 +103,7 @@ def execute_run(
     clock: Any = time,
 ) -> RunReport:
     """Run the claimed ``run``'s steps; record and announce how it ends."""
+    from sluiceway.meta.errors import InvalidTransitionError
     from sluiceway.meta.runs import RunRepo
 
     assert context.store is not None
@@ -129,7 +131,16 @@ def execute_run(
     blocked: set[str] = set()
     running: dict[str, tuple[Future[StepReport], StepTask]] = {}
     retry_at: dict[str, float] = {}
-    attempts: dict[str, int] = {}
+    attempts: dict[str, int] = {}  # this execution's attempts of each step (for retries)
+    # A run recovered from a stopped worker already holds attempts of its steps: number the
+    # new ones after them, so each attempt keeps its own record and log. An attempt still
+    # marked running was cut short with its worker: it is recorded as failed.
+    recorded: dict[str, int] = {}
+    for earlier in runs.steps(run.id):
+        recorded[earlier.step] = max(recorded.get(earlier.step, 0), earlier.attempt)
+        if earlier.status == "running":
+            with contextlib.suppress(InvalidTransitionError):
+                runs.finish_step(earlier.id, "failed", error="its worker stopped before it ended")
     policy = {name: _policy(context, by_name[name]) for name in todo}
     parallel = min(runner.parallel, context.project.settings.defaults.max_parallel)
     cancelled = False
@@ -161,7 +172,8 @@ def execute_run(
             attempts[name] = attempts.get(name, 0) + 1
             batch = batches.get(name) or batch_for(context, by_name[name], batches, last_batches)
             batches[name] = batch
-            task = _task(context, run, by_name[name], batch, attempts[name], policy[name])
+            number = recorded.get(name, 0) + attempts[name]
+            task = _task(context, run, by_name[name], batch, number, policy[name])
             running[name] = (runner.submit(task), task)
         if not running:
             if waiting and not retry_at:
@@ -190,7 +202,7 @@ def execute_run(
                 pause = _backoff(delay, attempts[name])
                 retry_at[name] = clock.monotonic() + pause
                 waiting.add(name)
-                _announce_retry(context, name, attempts[name], pause, step_report.error)
+                _announce_retry(context, name, task.attempt, pause, step_report.error)
             else:
                 retry_at.pop(name, None)
                 report.steps.append(step_report)

@@ -212,6 +212,27 @@ def test_a_run_whose_worker_died_is_recovered_without_redoing_commits(
     assert (marks / "flaky").read_text() == "2"
 
 
+def test_a_step_a_dead_worker_left_running_runs_again_as_its_next_attempt(
+    workspace: Any, marks: Path
+) -> None:
+    _pipeline(workspace, _step("only", "flaky", "raw.only", retries=0))
+    (marks / "flaky").write_text("1")
+    runs = RunRepo(workspace.store)
+    run = runs.create("jobs")
+    claimed = runs.claim(run.id, "dead-worker", timedelta(seconds=-1))
+    assert claimed is not None
+    # The worker recorded the step's first attempt, then was killed inside it.
+    runs.start_step(run.id, "only", attempt=1, batch=1)
+    recovered = runs.claim(run.id, "new-worker", timedelta(seconds=30))
+    assert recovered is not None
+
+    report = execute_claimed(workspace.project(), workspace.store, recovered)
+
+    assert report.status == "succeeded", [s.error for s in report.steps]
+    attempts = [(s.attempt, s.status) for s in runs.steps(run.id)]
+    assert attempts == [(1, "failed"), (2, "succeeded")]  # the cut-short one is not left running
+
+
 def test_a_run_starts_as_many_workers_as_its_steps_can_use(workspace: Any) -> None:
     from sluiceway.orchestrate.analysis import placeholder_contexts
     from sluiceway.orchestrate.execution import auto_workers
