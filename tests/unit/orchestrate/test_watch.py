@@ -36,6 +36,8 @@ def test_each_commit_stores_a_profile_and_its_metrics(seeded: Any) -> None:
     assert columns["country"]["top"] == [["fr", 3], ["de", 1]]
     assert (columns["note"]["nulls"], columns["note"]["null_fraction"]) == (4, 1.0)
     assert (columns["country"]["min_length"], columns["country"]["max_length"]) == (2, 2)
+    distinct = {name: column["distinct"] for name, column in columns.items()}
+    assert distinct == {"order_id": 4, "amount": 4, "country": 2, "note": 0}  # NULL no value
 
     repo = MetricRepo(seeded.store)
     assert [p.value for p in repo.query(metrics.ROWS_ADDED, "silver.orders")] == [4]
