@@ -3,7 +3,7 @@
 Usage::
 
     python spill_job.py seed LAKE_ROOT ROWS
-    python spill_job.py run LAKE_ROOT QUERY MEMORY_LIMIT_MIB THREADS SPILL_DIR
+    python spill_job.py run LAKE_ROOT QUERY MEMORY_LIMIT_MIB THREADS SPILL_DIR READER
 
 ``seed`` writes ``raw.wide`` through ``DuckDBEngine.stage`` and ``Lake.commit_staged`` with
 DuckDB's default settings (as a step on a bigger machine would). Its rows are built so the
@@ -12,12 +12,15 @@ transforms' results can be checked without running them again: ``id`` is 0…ROW
 unique, ``g = id % 1000``.
 
 ``run`` stages ``QUERY`` (a name in :data:`QUERIES`) into ``silver.QUERY`` under a DuckDB
-memory limit, sampling the spill folder's size while it runs, commits it, and prints one
-JSON line: ``baseline_rss`` (VmRSS with every module imported, the engine open and the
-input registered, just before the query), ``stage_peak_rss`` (VmHWM once DuckDB has
-written the result), ``peak_rss`` (VmHWM after the commit: the whole job), ``peak_spill``
-(the largest size of the spill folder seen), ``retried`` (whether the engine ran out of
-memory with several threads and ran the query again on one), ``rows`` and ``seconds``.
+memory limit, the input read as the engine reads a local table (``READER`` ``duckdb``: its
+own Parquet reader over the file list) or as it reads one on S3 (``arrow``: the pinned
+pyarrow dataset, here without a file list to read directly), sampling the spill folder's
+size while it runs, commits it, and prints one JSON line: ``baseline_rss`` (VmRSS with every
+module imported, the engine open and the input registered, just before the query),
+``stage_peak_rss`` (VmHWM once DuckDB has written the result), ``peak_rss`` (VmHWM after the
+commit: the whole job), ``peak_spill`` (the largest size of the spill folder seen),
+``retried`` (whether the engine ran out of memory with several threads and ran the query
+again on one), ``rows`` and ``seconds``.
 """
 
 from __future__ import annotations
@@ -123,7 +126,8 @@ def seed(root: str, rows: int) -> None:
     print(json.dumps({"rows": staged.rows}), flush=True)
 
 
-def run(root: str, query: str, limit_mib: int, threads: int, spill: str) -> None:
+def run(root: str, query: str, limit_mib: int, threads: int, spill: str, reader: str) -> None:
+    import dataclasses
     import gc
 
     from sluiceway.engines.duckdb.engine import DuckDBEngine
@@ -131,7 +135,10 @@ def run(root: str, query: str, limit_mib: int, threads: int, spill: str) -> None
     from sluiceway.spec.settings import DuckDBSettings
 
     lake = _lake(root)
-    inputs = {TABLE: pin(lake.table(TABLE))}
+    item = pin(lake.table(TABLE))
+    if reader == "arrow":
+        item = dataclasses.replace(item, files=())  # only the dataset: an Arrow scan
+    inputs = {TABLE: item}
     settings = DuckDBSettings(
         memory_limit=limit_mib * 1024 * 1024, threads=threads, spill_directory=spill
     )
@@ -182,4 +189,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "seed":
         seed(sys.argv[2], int(sys.argv[3]))
     else:
-        run(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
+        run(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], sys.argv[7])

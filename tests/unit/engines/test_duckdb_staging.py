@@ -147,7 +147,7 @@ def test_merge_streams_the_staged_rows_through_delta_merge(lake, engine) -> None
     ]
 
 
-def test_reads_pinned_inputs_through_arrow_datasets(lake, engine) -> None:
+def test_reads_pinned_inputs_at_their_version(lake, engine) -> None:
     run(lake, engine, "SELECT range AS id FROM range(10)", "raw.src", "append", 1)
     run(lake, engine, "SELECT range + 10 AS id FROM range(10)", "raw.src", "append", 2)
     pinned = {"raw.src": pin(lake.table("raw.src"), version=0)}

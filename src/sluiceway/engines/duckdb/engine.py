@@ -1,12 +1,14 @@
-"""DuckDB as a Sluiceway engine: Delta snapshots in as Arrow datasets, Parquet files out.
+"""DuckDB as a Sluiceway engine: Delta snapshots in, Parquet files out.
 
-Inputs are registered as pyarrow datasets of their pinned snapshot and exposed under their
-``layer.name``, so the user's SQL runs unchanged and DuckDB pushes projections and filters
-into the scan: no table is ever loaded into Python memory. Results are written by DuckDB's
-own Parquet writer (``COPY … TO``), which is faster and leaner than handing Arrow batches to
-another writer; the lake then commits those files to the Delta log without rewriting them.
-Both ends are sized to ``memory_limit``: input scans hold a few row groups (``scan``), the
-writer cuts row groups by bytes and retries on one thread when memory runs out (``write``).
+Inputs are exposed under their ``layer.name``, so the user's SQL runs unchanged: local
+snapshots are read by DuckDB's own Parquet reader from the file list the log pins
+(:mod:`.files`), others as pyarrow datasets of the snapshot. Either way DuckDB pushes
+projections and filters into the scan: no table is ever loaded into Python memory.
+Results are written by DuckDB's own Parquet writer (``COPY … TO``), which is faster and
+leaner than handing Arrow batches to another writer; the lake then commits those files to
+the Delta log without rewriting them. Both ends are sized to ``memory_limit``: Arrow scans
+hold a few row groups (``scan``), the writer cuts row groups by bytes and retries on one
+thread when memory runs out (``write``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import shutil
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlparse
 
 import duckdb
 import pyarrow as pa
@@ -22,6 +23,7 @@ from sqlglot import exp
 
 from sluiceway.engines.base import Capabilities, Input, Output, Staged
 from sluiceway.engines.duckdb.connection import connect, cursor
+from sluiceway.engines.duckdb.files import above_watermark, file_scan
 from sluiceway.engines.duckdb.literals import literal
 from sluiceway.engines.duckdb.memory import MemoryBudget
 from sluiceway.engines.duckdb.scan import bounded, fits_in_memory
@@ -29,7 +31,6 @@ from sluiceway.engines.duckdb.views import split_views
 from sluiceway.engines.duckdb.write import write_parquet
 from sluiceway.engines.errors import QueryError
 from sluiceway.engines.staging import list_staged
-from sluiceway.sql.types import duckdb_type
 
 if TYPE_CHECKING:
     from sluiceway.spec.settings import DuckDBSettings
@@ -92,7 +93,8 @@ class DuckDBEngine:
             self._registered[name] = identity
 
     def _scan(self, item: Input, name: str, *, fast: bool) -> exp.Query:
-        """Register ``item``'s files as one or two Arrow scans; the SELECT over them.
+        """The SELECT reading ``item``: DuckDB's own reader over its file list where that
+        is exact (:mod:`.files`), else one or two registered Arrow scans.
 
         Files storing string view types are scanned apart (:mod:`.views`): DuckDB filters
         them itself instead of pushing filters pyarrow cannot evaluate. The watermark of an
@@ -101,7 +103,7 @@ class DuckDBEngine:
         if item.open_dataset is None:
             self._connection.register(name, item.dataset())
             return exp.select("*").from_(exp.to_identifier(name))
-        direct = _direct(item)
+        direct = file_scan(self._connection, item)
         if direct is not None:
             return direct
         split = split_views(item.open_dataset(), item.uri)
@@ -110,14 +112,7 @@ class DuckDBEngine:
         for index, part in enumerate(parts):
             scan = name if index == 0 else f"{name}_views"
             self._connection.register(scan, part if fast else bounded(part))
-            select = exp.select("*").from_(exp.to_identifier(scan))
-            if item.newer_than is not None:
-                column, value = item.newer_than
-                bound = pa.scalar(value, item.schema.field(column).type)
-                select = select.where(
-                    exp.GT(this=exp.column(column, quoted=True), expression=literal(bound))
-                )
-            selects.append(select)
+            selects.append(above_watermark(exp.select("*").from_(exp.to_identifier(scan)), item))
         query: exp.Query = selects[0]
         for other in selects[1:]:
             query = exp.union(query, other, distinct=False)
@@ -216,45 +211,3 @@ def _projection(columns: list[str], output: Output) -> exp.Select:
             hint="select the table's partition columns",
         )
     return exp.select(*select).from_(exp.to_identifier(RESULT_VIEW))
-
-
-def _direct(item: Input) -> exp.Select | None:
-    """Local plain Parquet files (a staged result) read by DuckDB's own reader, or None.
-
-    DuckDB's reader is several times faster than an Arrow scan of the same files and
-    answers counts and bounds from the footers; it cannot honour a Delta log, so only
-    inputs whose files are the whole input qualify. Partition columns come from the
-    ``col=value`` folders, typed as the input's schema says.
-    """
-    if not item.plain_files or not item.files:
-        return None
-    if not all(f.startswith("file://") for f in item.files):
-        return None
-    paths = exp.Array(
-        expressions=[exp.Literal.string(unquote(urlparse(f).path)) for f in item.files]
-    )
-    options: list[exp.Expr] = []
-    if item.partition_by:
-        types = exp.Struct(
-            expressions=[
-                exp.PropertyEQ(
-                    this=exp.to_identifier(c, quoted=True),
-                    expression=exp.Literal.string(duckdb_type(item.schema.field(c).type)),
-                )
-                for c in item.partition_by
-            ]
-        )
-        options = [
-            exp.EQ(this=exp.var("hive_partitioning"), expression=exp.true()),
-            exp.EQ(this=exp.var("hive_types"), expression=types),
-        ]
-    scan = exp.Anonymous(this="read_parquet", expressions=[paths, *options])
-    columns = [exp.column(f.name, quoted=True) for f in item.schema]
-    select = exp.select(*columns).from_(scan)
-    if item.newer_than is not None:
-        column, value = item.newer_than
-        bound = pa.scalar(value, item.schema.field(column).type)
-        select = select.where(
-            exp.GT(this=exp.column(column, quoted=True), expression=literal(bound))
-        )
-    return select
