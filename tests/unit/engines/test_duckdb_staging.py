@@ -57,6 +57,11 @@ def test_append_commits_duckdb_files_without_rewriting(lake, engine) -> None:
     assert set(data.column("_sw_run_id").to_pylist()) == {"run-1", "run-2"}
     assert set(data.column("_sw_loaded_at").to_pylist()) == {LOADED_AT}
     assert set(data.column("_sw_source").to_pylist()) == {"raw.src@0"}
+    # The lineage strings are plain string columns, in the log and in the files.
+    delta_schema = pa.schema(table.delta().schema().to_arrow())
+    assert delta_schema.field("_sw_run_id").type == delta_schema.field("_sw_source").type
+    assert pa.types.is_string(delta_schema.field("_sw_run_id").type)
+    assert data.schema.field("_sw_run_id").type == pa.string()
     # The files are DuckDB's own: their names come from its FILENAME_PATTERN.
     assert all("/part-" in uri and "-c000" not in uri for uri in table.delta().file_uris())
 
