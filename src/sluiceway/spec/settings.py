@@ -164,6 +164,12 @@ class DuckDBSettings(SpecModel):
         None,
         description="Folder for spilled intermediate results; default: a temporary folder.",
     )
+    reader: Literal["auto", "arrow"] = Field(
+        "auto",
+        description="How inputs are scanned: `auto` reads local tables with DuckDB's own "
+        "Parquet reader from the pinned file list (faster, inside `memory_limit`) and the "
+        "rest as Arrow datasets; `arrow` scans every input as an Arrow dataset.",
+    )
 
 
 class SparkSettings(SpecModel):

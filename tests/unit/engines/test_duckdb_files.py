@@ -163,3 +163,19 @@ def test_what_a_file_list_cannot_honour_is_left_to_the_arrow_scan(
     item = pin(lake.table(NAME))
     assert _read_directly(item)
     assert not _read_directly(dataclasses.replace(item, **change))  # type: ignore[arg-type]
+
+
+def test_reader_arrow_scans_every_input_as_an_arrow_dataset(lake: Lake) -> None:
+    from sluiceway.spec.settings import DuckDBSettings
+
+    _append(lake, pa.table({"id": pa.array(range(5), pa.int64())}), 1)
+    item = pin(lake.table(NAME))
+    sql = "SELECT count(*) AS n FROM raw.t WHERE id > 1"
+    plans = {}
+    for reader in ("auto", "arrow"):
+        with DuckDBEngine(DuckDBSettings(reader=reader)) as engine:
+            assert engine.query(sql, {NAME: item}).to_pylist() == [{"n": 3}]
+            plan = engine.query("EXPLAIN " + sql, {NAME: item}).column("explain_value")[0]
+            plans[reader] = plan.as_py()
+    assert "READ_PARQUET" in plans["auto"] and "ARROW" not in plans["auto"]
+    assert "ARROW_SCAN" in plans["arrow"] and "READ_PARQUET" not in plans["arrow"]

@@ -103,9 +103,10 @@ class DuckDBEngine:
         if item.open_dataset is None:
             self._connection.register(name, item.dataset())
             return exp.select("*").from_(exp.to_identifier(name))
-        direct = file_scan(self._connection, item)
-        if direct is not None:
-            return direct
+        if self.settings.reader == "auto":
+            direct = file_scan(self._connection, item)
+            if direct is not None:
+                return direct
         split = split_views(item.open_dataset(), item.uri)
         parts = [split.plain] if split.viewed is None else [split.plain, split.viewed]
         selects: list[exp.Select] = []
