@@ -23,7 +23,8 @@ from sluiceway.events.sinks.openlineage_history import Attempt, Commit, utc
 from sluiceway.meta.checks import CheckRepo, CheckResult
 from sluiceway.meta.lineage import Edge, LineageRepo
 from sluiceway.meta.profiles import ProfileRepo, StoredProfile
-from sluiceway.meta.runs import TERMINAL, Run, RunRepo, StepRun
+from sluiceway.meta.runs import TERMINAL, Run, RunRepo
+from sluiceway.meta.step_runs import StepRun
 
 if TYPE_CHECKING:
     from sluiceway.events.base import Event
