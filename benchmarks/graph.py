@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _machine import describe
 
-from sluiceway.orchestrate.graph import build_graph
+from sluiceway.orchestrate.graph_build import build_graph
 from sluiceway.spec import load_project
 
 ROUNDS = 5

@@ -112,7 +112,7 @@ def run_by_hand(root: Path, steps: int) -> float:
 def project_plan(root: Path, pipelines: int) -> tuple[float, float, float]:
     """Seconds to load, to validate (SQL analysis), and to plan (graph + step orders)."""
     from sluiceway.orchestrate.analysis import sql_problems
-    from sluiceway.orchestrate.graph import build_graph
+    from sluiceway.orchestrate.graph_build import build_graph
     from sluiceway.spec import load_project
 
     started = time.perf_counter()

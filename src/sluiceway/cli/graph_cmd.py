@@ -44,7 +44,8 @@ def graph(
     pipeline's params), so the graph holds before anything has run.
     """
     from sluiceway.cli.context import catalog_store, state
-    from sluiceway.orchestrate.graph import build_graph, focus
+    from sluiceway.orchestrate.graph import focus
+    from sluiceway.orchestrate.graph_build import build_graph
 
     if as_json:
         output_format = "json"

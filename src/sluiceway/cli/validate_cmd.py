@@ -66,7 +66,7 @@ def _check_sql(project: Any) -> None:
     """
     from sluiceway.cli.context import catalog_store
     from sluiceway.orchestrate.analysis import sql_problems
-    from sluiceway.orchestrate.graph import build_graph
+    from sluiceway.orchestrate.graph_build import build_graph
     from sluiceway.spec.problems import SpecError
 
     store = catalog_store(project)

@@ -8,7 +8,8 @@ import pytest
 
 from sluiceway.errors import UsageError
 from sluiceway.meta.catalog import TableDefinition
-from sluiceway.orchestrate.graph import Feed, Node, build_graph, downstream, focus, upstream
+from sluiceway.orchestrate.graph import Feed, Node, downstream, focus, upstream
+from sluiceway.orchestrate.graph_build import build_graph
 from sluiceway.spec.project import load_project
 from sluiceway.sql.errors import SqlError
 
