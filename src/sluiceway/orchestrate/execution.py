@@ -27,12 +27,15 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sluiceway.orchestrate.order import downstream, step_order
-from sluiceway.orchestrate.step_run import RUNNABLE, StepReport, batch_for, earlier_batches
+from sluiceway.orchestrate.step_run import RUNNABLE, StepReport, batch_for, batches_of
 from sluiceway.orchestrate.steps import executor
 from sluiceway.orchestrate.workers import StepTask
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sluiceway.meta.runs import Run
+    from sluiceway.meta.step_runs import StepRun
     from sluiceway.orchestrate.context import StepContext
     from sluiceway.orchestrate.workers import StepRunner
 
@@ -103,7 +106,6 @@ def execute_run(
     clock: Any = time,
 ) -> RunReport:
     """Run the claimed ``run``'s steps; record and announce how it ends."""
-    from sluiceway.meta.errors import InvalidTransitionError
     from sluiceway.meta.runs import RunRepo
 
     assert context.store is not None
@@ -120,8 +122,10 @@ def execute_run(
         return executor(step.type).dependencies(step, context)
 
     graph = step_order(pipeline, reads)
-    done = {s.step for r in lineage(runs, run) for s in runs.steps(r) if s.status == "succeeded"}
-    batches = earlier_batches(runs, run)
+    history = [runs.steps(r) for r in lineage(runs, run)]  # this run's own records first
+    done = {s.step for records in history for s in records if s.status == "succeeded"}
+    batches = batches_of(history)
+    recorded = _close_cut_short(runs, history[0])
     last_batches = runs.last_batches(pipeline.name, run.partition)
     for name in graph:
         if name in done and name in selected:
@@ -132,15 +136,6 @@ def execute_run(
     running: dict[str, tuple[Future[StepReport], StepTask]] = {}
     retry_at: dict[str, float] = {}
     attempts: dict[str, int] = {}  # this execution's attempts of each step (for retries)
-    # A run recovered from a stopped worker already holds attempts of its steps: number the
-    # new ones after them, so each attempt keeps its own record and log. An attempt still
-    # marked running was cut short with its worker: it is recorded as failed.
-    recorded: dict[str, int] = {}
-    for earlier in runs.steps(run.id):
-        recorded[earlier.step] = max(recorded.get(earlier.step, 0), earlier.attempt)
-        if earlier.status == "running":
-            with contextlib.suppress(InvalidTransitionError):
-                runs.finish_step(earlier.id, "failed", error="its worker stopped before it ended")
     policy = {name: _policy(context, by_name[name]) for name in todo}
     parallel = min(runner.parallel, context.project.settings.defaults.max_parallel)
     cancelled = False
@@ -237,6 +232,24 @@ def auto_workers(context: StepContext, run: Run) -> int:
         levels[depth[name]] = levels.get(depth[name], 0) + 1
     width = max(levels.values(), default=0)
     return 0 if width <= 1 else min(width, context.project.settings.defaults.max_parallel)
+
+
+def _close_cut_short(runs: Any, records: Sequence[StepRun]) -> dict[str, int]:
+    """The highest attempt ``records`` (the run's own) hold of each step.
+
+    A run recovered from a stopped worker already holds attempts of its steps: new ones
+    are numbered after them, so each keeps its own record and log. An attempt still marked
+    running was cut short with its worker: it is recorded as failed.
+    """
+    from sluiceway.meta.errors import InvalidTransitionError
+
+    highest: dict[str, int] = {}
+    for record in records:
+        highest[record.step] = max(highest.get(record.step, 0), record.attempt)
+        if record.status == "running":
+            with contextlib.suppress(InvalidTransitionError):
+                runs.finish_step(record.id, "failed", error="its worker stopped before it ended")
+    return highest
 
 
 def lineage(runs: Any, run: Run) -> list[str]:

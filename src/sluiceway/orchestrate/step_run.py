@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +23,7 @@ from sluiceway.orchestrate.steps import executor
 from sluiceway.orchestrate.usage import Meter
 
 if TYPE_CHECKING:
+    from sluiceway.meta.step_runs import StepRun
     from sluiceway.orchestrate.context import StepContext
     from sluiceway.orchestrate.steps.base import StepOutcome
 
@@ -222,9 +223,15 @@ def earlier_batches(runs: Any, run: Any) -> dict[str, int]:
     """The batch each step was given by ``run``'s attempts or by the runs it resumes."""
     from sluiceway.orchestrate.execution import lineage
 
+    return batches_of([runs.steps(run_id) for run_id in lineage(runs, run)])
+
+
+def batches_of(history: Sequence[Sequence[StepRun]]) -> dict[str, int]:
+    """The batch each step was given, from the step records of a run's lineage (newest run
+    first, as :func:`~sluiceway.orchestrate.execution.lineage` lists them)."""
     found: dict[str, int] = {}
-    for run_id in reversed(lineage(runs, run)):  # oldest first: the newest batch wins
-        for record in runs.steps(run_id):
+    for records in reversed(history):  # oldest first: the newest batch wins
+        for record in records:
             if record.batch:
                 found[record.step] = int(record.batch)
     return found

@@ -20,8 +20,9 @@ What keeps the result identical to the Arrow scan:
   differently from the log's value, so such a table is left to the Arrow scan, which
   takes partition values from the log;
 * tables using deletion vectors or column mapping, tables on object stores (DuckDB reads
-  those only through an extension it may not install offline), and snapshots whose
-  columns DuckDB cannot bind are left to the Arrow scan too: :func:`file_scan` returns None.
+  those only through an extension it may not install offline), snapshots whose files
+  DuckDB cannot open and columns of types it has no name for are left to the Arrow scan
+  too: :func:`file_scan` returns None.
 """
 
 from __future__ import annotations
@@ -66,13 +67,12 @@ def file_scan(connection: duckdb.DuckDBPyConnection, item: Input) -> exp.Select 
         return None
     scan = _read_parquet(paths, item, union_by_name=True)
     try:
+        # Binding reads every footer once: the columns the files hold, by name.
         present = set(connection.sql(exp.select("*").from_(scan).sql("duckdb")).columns)
         columns = [_column(field, present) for field in item.schema]
-        select = exp.select(*columns).from_(scan)
-        connection.sql(select.sql("duckdb"))  # binds: a type DuckDB cannot cast to fails here
     except (duckdb.Error, UnknownType):
         return None
-    return above_watermark(select, item)
+    return above_watermark(exp.select(*columns).from_(scan), item)
 
 
 def _local_paths(item: Input) -> list[str] | None:
